@@ -1,0 +1,5 @@
+/**
+ * `@souk/kernels`: Souk's numeric kernels behind one typed API.
+ * @packageDocumentation
+ */
+export type { Matrix, CsrMatrix, ItemBitset } from './types.js';
