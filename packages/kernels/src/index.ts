@@ -1,5 +1,42 @@
 /**
  * `@souk/kernels`: Souk's numeric kernels behind one typed API.
+ *
+ * Every op runs on a backend (`'cpu'` by default: multithreaded SIMD; `'ref'`: the scalar
+ * reference; `'cuda'` when built with it and a GPU is present) with the same signature and the
+ * same answers. Bad input throws a {@link KernelError} with a stable `code`.
  * @packageDocumentation
  */
 export type { Matrix, CsrMatrix, ItemBitset } from './types.js';
+export { KernelError, type KernelErrorCode } from './errors.js';
+export {
+  capabilities,
+  setDefaultBackend,
+  getDefaultBackend,
+  setSimdLevel,
+  type Backend,
+  type Capabilities,
+  type ExecOptions,
+} from './backend.js';
+export {
+  topK,
+  topKSync,
+  softmaxTopK,
+  softmaxTopKSync,
+  sampleTopK,
+  sampleTopKSync,
+  scores,
+  scoresSync,
+  gram,
+  gramSync,
+  TopKResult,
+  SoftmaxTopKResult,
+  type TopKOptions,
+  type SoftmaxTopKOptions,
+  type SampleTopKOptions,
+  type DenseOptions,
+  type TopKOutput,
+  type SoftmaxTopKOutput,
+  type CsrPattern,
+} from './retrieval.js';
+export { matrix, bitsetFromIndices, bitsetHas, csrFromRows } from './util.js';
+export { measureMachine, type MachineLimits } from './machine.js';

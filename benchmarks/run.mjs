@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// The benchmark harness entry: `pnpm bench <suite> [options]`.
+//   kernels   every kernel op x backend x size, validated before timed, with machine limits and
+//             peers (numpy, faiss) where Debian's python3-numpy / python3-faiss are installed
+//   data      ingest + clean + matrix build (benchmarks/data.ts)
+// Results go to benchmarks/results/ as JSON plus an SVG chart.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const [suite, ...rest] = process.argv.slice(2);
+const suites = {
+  kernels: ['node', [join(here, 'kernels', 'main.mjs'), ...rest]],
+  data: ['node', ['--import', 'tsx', join(here, 'data.ts'), ...rest]],
+};
+if (!suite || !suites[suite]) {
+  process.stderr.write(`usage: pnpm bench <${Object.keys(suites).join('|')}> [options]\n`);
+  process.exit(2);
+}
+const [cmd, args] = suites[suite];
+const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: dirname(here) });
+process.exit(r.status ?? 1);

@@ -1,0 +1,232 @@
+// native/addon/retrieval.cc — bindings of the Kernels I ops: scores, topK, softmaxTopK,
+// sampleTopK, gram. Each takes positional arguments (see packages/kernels/src/binding.ts),
+// re-checks every buffer length against the shape it claims, and runs sync or async.
+//
+// Backend selector (last-but-two argument): 0 = cpu, 1 = ref.
+#include "addon.h"
+#include "souk/retrieval.h"
+
+namespace souk_addon {
+
+namespace {
+
+enum Backend : int { kCpu = 0, kRef = 1 };
+
+int ReadBackend(Args& a, size_t i) {
+  int64_t b = a.Int(i, "backend");
+  if (b != kCpu && b != kRef) throw ArgError{souk::Code::Argument, "Expected backend 0 (cpu) or 1 (ref) for backend but received " + std::to_string(b)};
+  return static_cast<int>(b);
+}
+
+int64_t NonNeg(Args& a, size_t i, const char* name) {
+  int64_t v = a.Int(i, name);
+  if (v < 0) throw ArgError{souk::Code::Shape, std::string("Expected a non-negative size for ") + name + " but received " + std::to_string(v)};
+  return v;
+}
+
+int64_t Mul(int64_t a, int64_t b, const char* what) {
+  if (a != 0 && b > INT64_MAX / a) throw ArgError{souk::Code::Shape, std::string("size overflow in ") + what};
+  return a * b;
+}
+
+souk::MatrixView Matrix(Args& a, size_t data_i, int64_t rows, int64_t cols, const char* name) {
+  const float* p = a.F32(data_i, name, Mul(rows, cols, name));
+  return souk::MatrixView{p, rows, cols, cols};
+}
+
+souk::BitsetView Bitset(Args& a, size_t i, int64_t bits) {
+  souk::BitsetView v;
+  if (a.IsNullish(i)) return v;
+  v.bytes = a.U8(i, "allow.bytes", (bits + 7) / 8);
+  v.bits = bits;
+  return v;
+}
+
+
+souk::TopKOut TopKOutputs(Args& a, size_t i, int64_t m, int64_t k) {
+  souk::TopKOut o;
+  int64_t mk = Mul(m, k, "topK output");
+  o.indices = a.I32Out(i, "out.indices", mk);
+  o.scores = a.F32Out(i + 1, "out.scores", mk);
+  o.counts = a.I32Out(i + 2, "out.counts", m);
+  o.rows = m;
+  o.k = k;
+  return o;
+}
+
+// k is range-checked here too (the TS layer does it first) so output sizes are sane.
+int64_t ReadK(Args& a, size_t i) {
+  int64_t k = a.Int(i, "k");
+  if (k <= 0 || k > souk::kMaxK)
+    throw ArgError{souk::Code::KRange, "Expected k in [1, " + std::to_string(souk::kMaxK) + "] for k but received " + std::to_string(k)};
+  return k;
+}
+
+// ---- jobs ----
+
+struct ScoresJob : Job {
+  souk::MatrixView q, items;
+  souk::MutMatrixView out;
+  int backend = kCpu;
+  souk::Status Run(const souk::ExecContext& ctx) override {
+    return backend == kRef ? souk::scores_ref(q, items, out) : souk::scores_cpu(ctx, q, items, out);
+  }
+};
+
+struct TopKJob : Job {
+  souk::MatrixView q, items;
+  souk::TopKParams p;
+  souk::TopKOut out;
+  int backend = kCpu;
+  souk::Status Run(const souk::ExecContext& ctx) override {
+    return backend == kRef ? souk::topk_ref(q, items, p, out) : souk::topk_cpu(ctx, q, items, p, out);
+  }
+};
+
+struct SoftmaxJob : Job {
+  souk::MatrixView q, items;
+  souk::SoftmaxParams p;
+  souk::TopKOut out;
+  souk::SoftmaxOut sm;
+  int backend = kCpu;
+  souk::Status Run(const souk::ExecContext& ctx) override {
+    return backend == kRef ? souk::softmax_topk_ref(q, items, p, out, sm)
+                           : souk::softmax_topk_cpu(ctx, q, items, p, out, sm);
+  }
+};
+
+struct SampleJob : Job {
+  souk::MatrixView q, items;
+  souk::SampleParams p;
+  souk::TopKOut out;
+  souk::SoftmaxOut sm;
+  int backend = kCpu;
+  souk::Status Run(const souk::ExecContext& ctx) override {
+    return backend == kRef ? souk::sample_topk_ref(q, items, p, out, sm)
+                           : souk::sample_topk_cpu(ctx, q, items, p, out, sm);
+  }
+};
+
+struct GramJob : Job {
+  souk::MatrixView y;
+  souk::MutMatrixView out;
+  int backend = kCpu;
+  souk::Status Run(const souk::ExecContext& ctx) override {
+    return backend == kRef ? souk::gram_ref(y, out) : souk::gram_cpu(ctx, y, out);
+  }
+};
+
+// ---- entry points ----
+
+// scores(q, m, d, items, n, out, threads, backend, async)
+Napi::Value Scores(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    Args a(info);
+    auto job = std::make_unique<ScoresJob>();
+    int64_t m = NonNeg(a, 1, "m"), d = NonNeg(a, 2, "d"), n = NonNeg(a, 4, "n");
+    job->q = Matrix(a, 0, m, d, "queries.data");
+    job->items = Matrix(a, 3, n, d, "items.data");
+    float* out = a.F32Out(5, "out", Mul(m, n, "scores output"));
+    job->out = souk::MutMatrixView{out, m, n, n};
+    int threads = static_cast<int>(a.Int(6, "threads"));
+    job->backend = ReadBackend(a, 7);
+    bool async = a.Bool(8, "async");
+    return Dispatch(info, std::move(job), a, threads, async);
+  });
+}
+
+// topK(q, m, d, items, n, k, exIndptr, exIndices, allowBytes, candIndptr, candIndices,
+//      outIdx, outScores, outCounts, threads, backend, async)
+Napi::Value TopK(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    Args a(info);
+    auto job = std::make_unique<TopKJob>();
+    int64_t m = NonNeg(a, 1, "m"), d = NonNeg(a, 2, "d"), n = NonNeg(a, 4, "n");
+    job->q = Matrix(a, 0, m, d, "queries.data");
+    job->items = Matrix(a, 3, n, d, "items.data");
+    job->p.k = ReadK(a, 5);
+    job->p.exclude = a.Csr(6, "exclude", m, n);  // reads 6, 7 (no data array)
+    job->p.allow = Bitset(a, 8, n);
+    job->p.candidates = a.Csr(9, "candidates", m, n);  // reads 9, 10
+    job->out = TopKOutputs(a, 11, m, job->p.k);
+    int threads = static_cast<int>(a.Int(14, "threads"));
+    job->backend = ReadBackend(a, 15);
+    bool async = a.Bool(16, "async");
+    return Dispatch(info, std::move(job), a, threads, async);
+  });
+}
+
+// softmaxTopK(q, m, d, items, n, k, temperature, exIndptr, exIndices, allowBytes,
+//             outIdx, outScores, outCounts, outProbs, outLogZ, threads, backend, async)
+Napi::Value SoftmaxTopK(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    Args a(info);
+    auto job = std::make_unique<SoftmaxJob>();
+    int64_t m = NonNeg(a, 1, "m"), d = NonNeg(a, 2, "d"), n = NonNeg(a, 4, "n");
+    job->q = Matrix(a, 0, m, d, "queries.data");
+    job->items = Matrix(a, 3, n, d, "items.data");
+    job->p.k = ReadK(a, 5);
+    job->p.temperature = a.Number(6, "temperature");
+    job->p.exclude = a.Csr(7, "exclude", m, n);
+    job->p.allow = Bitset(a, 9, n);
+    job->out = TopKOutputs(a, 10, m, job->p.k);
+    job->sm.probs = a.F32Out(13, "out.probs", Mul(m, job->p.k, "probs"));
+    job->sm.log_z = a.F32Out(14, "out.logZ", m);
+    int threads = static_cast<int>(a.Int(15, "threads"));
+    job->backend = ReadBackend(a, 16);
+    bool async = a.Bool(17, "async");
+    return Dispatch(info, std::move(job), a, threads, async);
+  });
+}
+
+// sampleTopK(q, m, d, items, n, k, temperature, seed, exIndptr, exIndices, allowBytes,
+//            outIdx, outScores, outCounts, outProbs, outLogZ, threads, backend, async)
+Napi::Value SampleTopK(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    Args a(info);
+    auto job = std::make_unique<SampleJob>();
+    int64_t m = NonNeg(a, 1, "m"), d = NonNeg(a, 2, "d"), n = NonNeg(a, 4, "n");
+    job->q = Matrix(a, 0, m, d, "queries.data");
+    job->items = Matrix(a, 3, n, d, "items.data");
+    job->p.k = ReadK(a, 5);
+    job->p.temperature = a.Number(6, "temperature");
+    job->p.seed = a.Seed(7, "seed");
+    job->p.exclude = a.Csr(8, "exclude", m, n);
+    job->p.allow = Bitset(a, 10, n);
+    job->out = TopKOutputs(a, 11, m, job->p.k);
+    job->sm.probs = a.F32Out(14, "out.probs", Mul(m, job->p.k, "probs"));
+    job->sm.log_z = a.F32Out(15, "out.logZ", m);
+    int threads = static_cast<int>(a.Int(16, "threads"));
+    job->backend = ReadBackend(a, 17);
+    bool async = a.Bool(18, "async");
+    return Dispatch(info, std::move(job), a, threads, async);
+  });
+}
+
+// gram(y, n, d, out, threads, backend, async)
+Napi::Value Gram(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    Args a(info);
+    auto job = std::make_unique<GramJob>();
+    int64_t n = NonNeg(a, 1, "n"), d = NonNeg(a, 2, "d");
+    job->y = Matrix(a, 0, n, d, "y.data");
+    float* out = a.F32Out(3, "out", Mul(d, d, "gram output"));
+    job->out = souk::MutMatrixView{out, d, d, d};
+    int threads = static_cast<int>(a.Int(4, "threads"));
+    job->backend = ReadBackend(a, 5);
+    bool async = a.Bool(6, "async");
+    return Dispatch(info, std::move(job), a, threads, async);
+  });
+}
+
+}  // namespace
+
+void RegisterRetrieval(Napi::Env env, Napi::Object exports) {
+  exports.Set("scores", Napi::Function::New(env, Scores, "scores"));
+  exports.Set("topK", Napi::Function::New(env, TopK, "topK"));
+  exports.Set("softmaxTopK", Napi::Function::New(env, SoftmaxTopK, "softmaxTopK"));
+  exports.Set("sampleTopK", Napi::Function::New(env, SampleTopK, "sampleTopK"));
+  exports.Set("gram", Napi::Function::New(env, Gram, "gram"));
+}
+
+}  // namespace souk_addon
