@@ -224,6 +224,7 @@ static Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   RegisterMachine(env, exports);
   RegisterRetrieval(env, exports);
+  RegisterFactorization(env, exports);
   return exports;
 }
 

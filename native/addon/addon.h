@@ -95,5 +95,6 @@ Napi::Value Guard(const Napi::CallbackInfo& info, F&& body) {
 // Registration hooks of each op group (one file per group).
 void RegisterRetrieval(Napi::Env env, Napi::Object exports);
 void RegisterMachine(Napi::Env env, Napi::Object exports);
+void RegisterFactorization(Napi::Env env, Napi::Object exports);
 
 }  // namespace souk_addon

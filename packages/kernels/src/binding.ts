@@ -49,4 +49,27 @@ export interface NativeBinding {
     threads: number, backend: number, async: boolean,
   ): unknown;
   gram(y: F32, n: number, d: number, out: F32, threads: number, backend: number, async: boolean): unknown;
+
+  alsSolve(
+    cIndptr: I32, cIndices: I32, cData: F32, users: number, items: number, y: F32, d: number, yty: F32, x: F32,
+    regularization: number, solver: number, cgSteps: number, threads: number, backend: number, async: boolean,
+  ): unknown;
+  alsLoss(
+    cIndptr: I32, cIndices: I32, cData: F32, users: number, items: number, x: F32, y: F32, d: number,
+    regularization: number, threads: number, backend: number, async: boolean,
+  ): unknown;
+  sgdEpoch(
+    rIndptr: I32, rIndices: I32, rData: F32, users: number, items: number, p: F32, q: F32, d: number,
+    userBias: F32, itemBias: F32, learningRate: number, regularization: number, globalMean: number, seed: number | bigint,
+    threads: number, backend: number, async: boolean,
+  ): unknown;
+  bprEpoch(
+    cIndptr: I32, cIndices: I32, users: number, items: number, p: F32, q: F32, d: number, itemBias: F32,
+    learningRate: number, regularization: number, samples: number, seed: number | bigint, verifyNegatives: boolean,
+    negatives: number, threads: number, backend: number, async: boolean,
+  ): unknown;
+  transposeCsr(
+    indptr: I32, indices: I32, data: Maybe<F32>, rows: number, cols: number,
+    outIndptr: I32, outIndices: I32, outData: Maybe<F32>, threads: number, async: boolean,
+  ): unknown;
 }

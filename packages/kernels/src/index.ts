@@ -40,3 +40,22 @@ export {
 } from './retrieval.js';
 export { matrix, bitsetFromIndices, bitsetHas, csrFromRows } from './util.js';
 export { measureMachine, type MachineLimits } from './machine.js';
+export {
+  alsSolve,
+  alsSolveSync,
+  alsLoss,
+  alsLossSync,
+  sgdEpoch,
+  sgdEpochSync,
+  bprEpoch,
+  bprEpochSync,
+  transposeCsr,
+  transposeCsrSync,
+  type AlsSolveOptions,
+  type AlsLoss,
+  type MfBiases,
+  type SgdEpochOptions,
+  type SgdEpochResult,
+  type BprEpochOptions,
+  type BprEpochResult,
+} from './factorization.js';
