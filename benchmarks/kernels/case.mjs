@@ -69,9 +69,14 @@ function validate(result) {
   const sample = Math.min(m, 4);
   if (op === 'gram') {
     const ref = K.gramSync(items, { backend: 'ref' });
+    // Error relative to sqrt(G_aa G_bb), the natural scale of entry (a, b) (Cauchy-Schwarz).
     let worst = 0;
-    for (let i = 0; i < ref.data.length; i++) worst = Math.max(worst, Math.abs(ref.data[i] - result.data[i]) / (1e-3 + Math.abs(ref.data[i])));
-    if (worst > 1e-4) throw new Error(`gram differs from the reference by ${worst}`);
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++) {
+        const scale = Math.sqrt(ref.data[a * d + a] * ref.data[b * d + b]) || 1;
+        worst = Math.max(worst, Math.abs(ref.data[a * d + b] - result.data[a * d + b]) / scale);
+      }
+    if (worst > 1e-5) throw new Error(`gram differs from the reference by ${worst} (relative to sqrt(G_aa G_bb))`);
     return 'ok';
   }
   if (op === 'scores') {
