@@ -19,11 +19,14 @@ int failures_in_current() { return g_current_failures; }
 
 int main(int argc, char** argv) {
   using namespace souk_test;
+  // Line-buffered, so a crash still shows which test was running.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const char* filter = argc > 1 ? argv[1] : nullptr;
   int passed = 0, failed = 0;
   for (auto& c : registry()) {
     if (filter && !std::strstr(c.name, filter)) continue;
     g_current_failures = 0;
+    std::printf("  run  %s\n", c.name);
     try {
       c.fn();
     } catch (const std::exception& e) {
