@@ -141,6 +141,20 @@ souk::CsrView Args::Csr(size_t i, const char* name, int64_t rows, int64_t cols, 
   return v;
 }
 
+int ReadBackend(Args& a, size_t i) {
+  int64_t b = a.Int(i, "backend");
+  if (b != kBackendCpu && b != kBackendRef)
+    throw ArgError{souk::Code::Argument, "Expected backend 0 (cpu) or 1 (ref) for backend but received " + std::to_string(b)};
+  return static_cast<int>(b);
+}
+
+int64_t ReadSize(Args& a, size_t i, const char* name, int64_t max) {
+  int64_t v = a.Int(i, name);
+  if (v < 0 || v > max)
+    throw ArgError{souk::Code::Shape, std::string("Expected a size in [0, ") + std::to_string(max) + "] for " + name + " but received " + std::to_string(v)};
+  return v;
+}
+
 // ---- sync / async runner ----
 
 class Worker : public Napi::AsyncWorker {

@@ -79,6 +79,12 @@ class Job {
   virtual Napi::Value Result(Napi::Env env) { return env.Undefined(); }
 };
 
+// Backend selector shared by every op: 0 = cpu, 1 = ref.
+enum BackendCode : int { kBackendCpu = 0, kBackendRef = 1 };
+int ReadBackend(Args& a, size_t i);
+// A size argument in [0, max].
+int64_t ReadSize(Args& a, size_t i, const char* name, int64_t max = INT64_MAX / 4);
+
 // Runs `job` now (sync) or queues it and returns a Promise (async). Pins move into the worker.
 Napi::Value Dispatch(const Napi::CallbackInfo& info, std::unique_ptr<Job> job, Args& args, int threads, bool async);
 

@@ -12,19 +12,9 @@ namespace souk_addon {
 
 namespace {
 
-enum Backend : int { kCpu = 0, kRef = 1 };
-
-int ReadBackend(Args& a, size_t i) {
-  int64_t b = a.Int(i, "backend");
-  if (b != kCpu && b != kRef) throw ArgError{souk::Code::Argument, "Expected backend 0 (cpu) or 1 (ref) for backend but received " + std::to_string(b)};
-  return static_cast<int>(b);
-}
-
-int64_t NonNeg(Args& a, size_t i, const char* name) {
-  int64_t v = a.Int(i, name);
-  if (v < 0 || v > INT32_MAX) throw ArgError{souk::Code::Shape, std::string("Expected a size in [0, 2^31) for ") + name + " but received " + std::to_string(v)};
-  return v;
-}
+constexpr int kCpu = kBackendCpu, kRef = kBackendRef;
+// CSR dimensions are int32 indices.
+int64_t NonNeg(Args& a, size_t i, const char* name) { return ReadSize(a, i, name, INT32_MAX); }
 
 souk::MutMatrixView MutMatrix(Args& a, size_t i, int64_t rows, int64_t cols, const char* name) {
   float* p = a.F32Out(i, name, rows * cols);

@@ -10,19 +10,8 @@ namespace souk_addon {
 
 namespace {
 
-enum Backend : int { kCpu = 0, kRef = 1 };
-
-int ReadBackend(Args& a, size_t i) {
-  int64_t b = a.Int(i, "backend");
-  if (b != kCpu && b != kRef) throw ArgError{souk::Code::Argument, "Expected backend 0 (cpu) or 1 (ref) for backend but received " + std::to_string(b)};
-  return static_cast<int>(b);
-}
-
-int64_t NonNeg(Args& a, size_t i, const char* name) {
-  int64_t v = a.Int(i, name);
-  if (v < 0) throw ArgError{souk::Code::Shape, std::string("Expected a non-negative size for ") + name + " but received " + std::to_string(v)};
-  return v;
-}
+constexpr int kCpu = kBackendCpu, kRef = kBackendRef;
+int64_t NonNeg(Args& a, size_t i, const char* name) { return ReadSize(a, i, name); }
 
 int64_t Mul(int64_t a, int64_t b, const char* what) {
   if (a != 0 && b > INT64_MAX / a) throw ArgError{souk::Code::Shape, std::string("size overflow in ") + what};
