@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^@souk\/kernels\/reference$/, replacement: pkg('kernels', 'reference/index.ts') },
       { find: /^@souk\/kernels$/, replacement: pkg('kernels') },
       { find: /^@souk\/data$/, replacement: pkg('data') },
+      { find: /^@souk\/models$/, replacement: pkg('models') },
     ],
   },
   test: {

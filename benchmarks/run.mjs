@@ -3,6 +3,7 @@
 //   kernels   every kernel op x backend x size, validated before timed, with machine limits and
 //             peers (numpy, faiss) where Debian's python3-numpy / python3-faiss are installed
 //   data      ingest + clean + matrix build (benchmarks/data.ts)
+//   models    fit time and quality per model (benchmarks/models.ts)
 // Results go to benchmarks/results/ as JSON plus an SVG chart.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -13,6 +14,7 @@ const [suite, ...rest] = process.argv.slice(2);
 const suites = {
   kernels: ['node', [join(here, 'kernels', 'main.mjs'), ...rest]],
   data: ['node', ['--import', 'tsx', join(here, 'data.ts'), ...rest]],
+  models: ['node', ['--import', 'tsx', join(here, 'models.ts'), ...rest]],
 };
 if (!suite || !suites[suite]) {
   process.stderr.write(`usage: pnpm bench <${Object.keys(suites).join('|')}> [options]\n`);

@@ -56,6 +56,14 @@ if (needed.length) {
 }
 
 // ---- 2. pnpm and dependencies ----
+// Native dependencies without a usable prebuilt binary (better-sqlite3: its prebuild download
+// cannot reach GitHub here) are compiled by node-gyp, which must use this Node's own headers
+// instead of downloading them: point it at <node prefix>/include/node when that exists.
+const nodePrefix = dirname(dirname(process.execPath));
+if (!process.env.npm_config_nodedir && existsSync(join(nodePrefix, 'include', 'node', 'node.h'))) {
+  process.env.npm_config_nodedir = nodePrefix;
+}
+
 const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.split('@')[1];
 let pnpm = ['pnpm'];
 const local = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
