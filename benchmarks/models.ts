@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { buildInteractionMatrices, loadMovieLensLatestSmall, openSqliteStore, pairsToCsr, stratifiedRandomSplit, defaultDatasetsDir } from '../packages/data/src/index.js';
 import { capabilities, topKSync, type CsrMatrix } from '../packages/kernels/src/index.js';
 import { ALS, BPR, EASE, evaluate, ItemKNN, MatrixFactorization, Popularity, tune, tuneTable, type RankingMetrics, type Recommender, type TuneSpace } from '../packages/models/src/index.js';
+import { powerLawInteractions } from './lib/powerlaw.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = dirname(here);
@@ -125,83 +126,10 @@ async function movielens(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Synthetic implicit data
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * Seeded power-law interactions: item i (a seeded permutation of popularity ranks) has weight
- * (rank + 1)^−s with s set so the top 1% of items carry `headWeight` of the weight; user degrees
- * are log-normal (median 33, σ 0.75) for 99.4% of users and Pareto (x_min 300, α 1) for 0.6%,
- * clipped to [7, 10,000] and scaled to the total. Each user draws items without replacement
- * (which lowers the realised head share: heavy users exhaust the head), so {@link calibratedSynthetic}
- * adjusts `headWeight` once to realise the target share.
- */
-function synthetic(users: number, items: number, total: number, seed: number, headWeight = 0.29): { csr: CsrMatrix; stats: Record<string, number> } {
-  const random = mulberry(seed);
-  const head = Math.max(1, Math.round(items / 100));
-  const share = (s: number) => {
-    let h = 0, all = 0;
-    for (let i = 0; i < items; i++) { const w = (i + 1) ** -s; all += w; if (i < head) h += w; }
-    return h / all;
-  };
-  let lo = 0, hi = 2;
-  for (let it = 0; it < 40; it++) { const mid = (lo + hi) / 2; if (share(mid) < headWeight) lo = mid; else hi = mid; }
-  const s = (lo + hi) / 2;
-  const cumulative = new Float64Array(items);
-  let acc = 0;
-  for (let i = 0; i < items; i++) { acc += (i + 1) ** -s; cumulative[i] = acc; }
-  // Item ids are a seeded permutation of popularity ranks, so popular items are spread out.
-  const perm = Int32Array.from({ length: items }, (_, i) => i);
-  for (let i = items - 1; i > 0; i--) { const j = Math.floor(random() * (i + 1)); [perm[i], perm[j]] = [perm[j]!, perm[i]!]; }
-  const normal = () => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-300))) * Math.cos(2 * Math.PI * random());
-  const raw = Float64Array.from({ length: users }, () => (random() < 0.006 ? 300 * (1 - random()) ** -1 : Math.exp(Math.log(33) + 0.75 * normal())));
-  let sum = 0;
-  for (const d of raw) sum += Math.min(10_000, Math.max(7, d));
-  const scale = total / sum;
-  const degrees = Int32Array.from(raw, (d) => Math.round(Math.min(10_000, Math.max(7, d * scale))));
-  const indptr = new Int32Array(users + 1);
-  for (let u = 0; u < users; u++) indptr[u + 1] = indptr[u]! + Math.min(degrees[u]!, items);
-  const indices = new Int32Array(indptr[users]!);
-  const stamp = new Int32Array(items);
-  for (let u = 0; u < users; u++) {
-    const b = indptr[u]!, e = indptr[u + 1]!;
-    let n = b;
-    while (n < e) {
-      const x = random() * acc;
-      let l = 0, r = items - 1;
-      while (l < r) { const m = (l + r) >> 1; if (cumulative[m]! < x) l = m + 1; else r = m; }
-      const item = perm[l]!;
-      if (stamp[item] === u + 1) continue;
-      stamp[item] = u + 1;
-      indices[n++] = item;
-    }
-    indices.subarray(b, e).sort();
-  }
-  const sorted = Int32Array.from(degrees).sort();
-  const counts = new Int32Array(items);
-  for (const i of indices) counts[i]!++;
-  const byCount = Int32Array.from(counts).sort().reverse();
-  let headCount = 0;
-  for (let i = 0; i < head; i++) headCount += byCount[i]!;
-  return {
-    csr: { indptr, indices, data: new Float32Array(indices.length).fill(1), rows: users, cols: items },
-    stats: { users, items, interactions: indices.length, zipfExponent: s, headWeight, headShare: headCount / indices.length, degreeMin: sorted[0]!, degreeMedian: sorted[users >> 1]!, degreeMax: sorted[users - 1]! },
-  };
-}
-
-/** {@link synthetic} with the head weight corrected once so the realised top-1% share is ~29%. */
+/** The shared power-law dataset (benchmarks/lib/powerlaw.mjs), as interactions of strength 1. */
 function calibratedSynthetic(users: number, items: number, total: number, seed: number): { csr: CsrMatrix; stats: Record<string, number> } {
-  const first = synthetic(users, items, total, seed);
-  const corrected = Math.min(0.95, 0.29 * (0.29 / first.stats.headShare!));
-  return synthetic(users, items, total, seed, corrected);
+  const { csr, stats } = powerLawInteractions({ users, items, total, seed });
+  return { csr: { ...csr, data: new Float32Array(csr.indices.length).fill(1) }, stats: { ...stats } };
 }
 
 function splitCsr(c: CsrMatrix, seed: number): { train: CsrMatrix; test: CsrMatrix } {

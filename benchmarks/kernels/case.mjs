@@ -121,7 +121,8 @@ while (times.length < maxReps && total < minMs) {
   total += dt;
 }
 times.sort((a, b) => a - b);
-const flops = op === 'gram' ? 2 * n * d * d : 2 * m * n * d;
+// gram computes the upper triangle: n * d * (d + 1) flops.
+const flops = op === 'gram' ? n * d * (d + 1) : 2 * m * n * d;
 const usage = process.resourceUsage();
 emit({
   ...spec,

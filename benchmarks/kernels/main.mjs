@@ -8,7 +8,7 @@
 // python3-faiss are installed, and reports Souk's speed-up over each. Writes
 // benchmarks/results/kernels-<date>.json and .svg.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +24,8 @@ const noRss = args.includes('--no-rss') || quick;
 const onlyArg = args.find((a) => a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.slice(7).split(',')) : null;
 
-function child(spec, env = {}) {
-  const r = spawnSync(process.execPath, [join(here, 'case.mjs'), JSON.stringify(spec)], {
+function child(spec, env = {}, script = 'case.mjs') {
+  const r = spawnSync(process.execPath, [join(here, script), JSON.stringify(spec)], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     maxBuffer: 1 << 24,
@@ -89,6 +89,25 @@ for (const c of cases) {
   results.push(r);
 }
 
+// ---- Kernels II: training steps on the power-law dataset (100k x 50k x 5M) ----
+const train = [];
+const trainOps = new Set(['als', 'bpr', 'sgd']);
+if (!quick && (!only || [...trainOps].some((o) => only.has(o)))) {
+  const trainCases = [];
+  for (const threads of [1, allThreads]) {
+    for (const d of [64, 128]) {
+      for (const solver of ['cg', 'cholesky']) trainCases.push({ op: 'als', solver, d, threads, iterations: threads === 1 ? 2 : 4 });
+    }
+    trainCases.push({ op: 'bpr', d: 64, threads, iterations: 3 });
+    trainCases.push({ op: 'sgd', d: 64, threads, iterations: 3 });
+  }
+  for (const c of trainCases) {
+    if (only && !only.has(c.op)) continue;
+    process.stderr.write(`${c.op}${c.solver ? ` ${c.solver}` : ''} d=${c.d} ${c.threads}t...\n`);
+    train.push(child(c, {}, 'train-case.mjs'));
+  }
+}
+
 // ---- memory: topK extra memory is O(threads * tile + m * k), not O(m * n) ----
 let rss = null;
 if (!noRss && (!only || only.has('topK'))) {
@@ -111,8 +130,15 @@ if (dumpDir && !noPeers) {
   const py = '/usr/bin/python3';
   const probe = spawnSync(py, ['-c', 'import numpy, faiss'], { encoding: 'utf8' });
   if (probe.status !== 0) {
-    process.stderr.write('peers skipped: Debian python3-numpy / python3-faiss not installed (apt-get install python3-numpy python3-faiss)\n');
+    process.stderr.write('peers skipped: Debian python3-numpy / python3-faiss not installed (apt-get install python3-numpy python3-faiss libopenblas0-pthread)\n');
   } else {
+    // The BLAS both peers run on (Debian's alternatives): the netlib reference BLAS is ~20x
+    // slower than OpenBLAS, which is what the peers are normally measured with.
+    try {
+      peers.blas = realpathSync('/usr/lib/x86_64-linux-gnu/libblas.so.3');
+    } catch {
+      peers.blas = 'unknown';
+    }
     const settings = [
       ['faiss', allThreads, { OMP_NUM_THREADS: String(allThreads), OPENBLAS_NUM_THREADS: '1' }],
       ['faiss', allThreads, { OMP_NUM_THREADS: String(allThreads), OPENBLAS_NUM_THREADS: String(allThreads) }],
@@ -164,10 +190,32 @@ if (rss) {
           `peak RSS ${rss.maxRssMiB.toFixed(0)} MiB (extra ${rss.extraMiB.toFixed(0)} MiB; a score matrix would be ${rss.scoreMatrixWouldBeMiB.toFixed(0)} MiB), ${rss.seconds.toFixed(2)} s`,
   );
 }
+if (train.length) {
+  const trainRows = train.map((r) => ({
+    op: r.op === 'als' ? `ALS ${r.solver}${r.solver === 'cg' ? '(3)' : ''}` : r.op.toUpperCase(),
+    d: r.d,
+    threads: r.threads,
+    'best s / iteration': r.error ? 'ERROR' : r.bestSeconds.toFixed(3),
+    'GFLOP/s': r.error ? '' : r.gflops.toFixed(1),
+    '% peak': r.error ? '' : `${((100 * r.gflops) / peakFor(r.threads)).toFixed(0)}%`,
+    'loss after each iteration': r.error ? r.error.slice(0, 80) : r.losses.map((l) => l.toPrecision(5)).join(', '),
+    check: r.error ? '' : `ref ${r.validationRelativeError.toExponential(1)}`,
+  }));
+  lines.push('');
+  const ds = train.find((r) => r.dataset)?.dataset;
+  if (ds) {
+    lines.push(
+      `training on the power-law dataset: ${ds.users} users x ${ds.items} items x ${ds.interactions} interactions ` +
+        `(top 1% of items hold ${(100 * ds.headShare).toFixed(1)}%, user degree ${ds.degreeMin}..${ds.degreeMax} median ${ds.degreeMedian}, mean count ${ds.meanCount.toFixed(3)}); ` +
+        'ALS: confidence 1 + 10 * count, lambda 0.01, iteration = both half-steps with their Gram matrices; BPR: 5M samples, verified negatives',
+    );
+  }
+  lines.push(table(trainRows));
+}
 const target = results.find((r) => r.op === 'topK' && r.m === 1000 && r.n === 200_000 && r.d === 64 && r.k === 10 && r.threads === allThreads && !r.error);
 if (peers.length) {
   lines.push('');
-  lines.push('peers on the same inputs (topK 1000 x 200000 x 64, k = 10):');
+  lines.push(`peers on the same inputs (topK 1000 x 200000 x 64, k = 10; BLAS: ${peers.blas}):`);
   for (const p of peers) {
     if (p.error) lines.push(`  ${p.peer} ${JSON.stringify(p.env)}: ERROR ${p.error}`);
     else
@@ -186,7 +234,7 @@ const resultsDir = join(here, '..', 'results');
 mkdirSync(resultsDir, { recursive: true });
 const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
 const name = quick ? 'kernels-quick' : `kernels-${stamp}`;
-writeFileSync(join(resultsDir, `${name}.json`), JSON.stringify({ env: machineInfo({ simd: machine.caps?.simd, compiler: machine.caps?.compiler }), machine, results, rss, peers }, null, 2));
+writeFileSync(join(resultsDir, `${name}.json`), JSON.stringify({ env: machineInfo({ simd: machine.caps?.simd, compiler: machine.caps?.compiler }), machine, results, train, rss, peers, peerBlas: peers.blas }, null, 2));
 const bars = results
   .filter((r) => !r.error && r.backend !== 'ts-ref')
   .map((r) => ({
