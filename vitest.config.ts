@@ -14,6 +14,9 @@ export default defineConfig({
       { find: /^@souk\/kernels$/, replacement: pkg('kernels') },
       { find: /^@souk\/data$/, replacement: pkg('data') },
       { find: /^@souk\/models$/, replacement: pkg('models') },
+      { find: /^@souk\/retrieval$/, replacement: pkg('retrieval') },
+      { find: /^@souk\/profiles$/, replacement: pkg('profiles') },
+      { find: /^@souk\/ranking$/, replacement: pkg('ranking') },
     ],
   },
   test: {
