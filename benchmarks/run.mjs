@@ -4,6 +4,7 @@
 //             peers (numpy, faiss) where Debian's python3-numpy / python3-faiss are installed
 //   data      ingest + clean + matrix build (benchmarks/data.ts)
 //   models    fit time and quality per model (benchmarks/models.ts)
+//   retrieval search index build, size, latency and relevance (benchmarks/retrieval.ts)
 // Results go to benchmarks/results/ as JSON plus an SVG chart.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -15,6 +16,7 @@ const suites = {
   kernels: ['node', [join(here, 'kernels', 'main.mjs'), ...rest]],
   data: ['node', ['--import', 'tsx', join(here, 'data.ts'), ...rest]],
   models: ['node', ['--import', 'tsx', join(here, 'models.ts'), ...rest]],
+  retrieval: ['node', ['--import', 'tsx', join(here, 'retrieval.ts'), ...rest]],
 };
 if (!suite || !suites[suite]) {
   process.stderr.write(`usage: pnpm bench <${Object.keys(suites).join('|')}> [options]\n`);
