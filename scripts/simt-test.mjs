@@ -3,7 +3,10 @@
 // the ThreadSanitizer suite (thread engine) and the ASan/UBSan suite, each under several schedule
 // seeds, plus the expected-failure demos (TSan must report the missing-__syncthreads race, ASan the
 // dynamic shared memory overflow, the watchdog a spinning thread) and, when nvcc is found, the nvcc
-// compile check of the same kernels. No dependencies; exits non-zero on any failure.
+// compile check of the same kernels. Also the retrieval kernels (cuda/kernels, cuda/src): their
+// emulator tests against the CPU core's references (souk_cuda_tests, souk_cuda_tests_asan) and, with
+// nvcc, their GPU build (souk_cuda_kernels) plus the ptxas resource budget check
+// (scripts/cuda-resources.mjs vs cuda/resource-budget.json). No dependencies; exits non-zero on any failure.
 //
 // Usage: node scripts/simt-test.mjs [--seeds 1,2,3] [--no-sanitizers] [--no-nvcc] [test-name-filter]
 // Build directory: build/simt-tests (cmake -DSOUK_BUILD_SIMT_TESTS=ON -DSOUK_BUILD_ADDON=OFF), -j2.
@@ -54,7 +57,9 @@ must('cmake configure', run('cmake', ['-S', root, '-B', dir, '-DSOUK_BUILD_SIMT_
   '-DCMAKE_BUILD_TYPE=Release'], { quiet: true }));
 if (failures.length) process.exit(1);
 const nvcc = !flag('--no-nvcc') && run('cmake', ['--build', dir, '--target', 'help'], { quiet: true }).out.includes('simt_nvcc_check');
-const targets = ['simt_tests', ...(sanitizers ? ['simt_tests_tsan', 'simt_tests_asan'] : []), ...(nvcc ? ['simt_nvcc_check'] : [])];
+const targets = ['simt_tests', 'souk_cuda_tests',
+  ...(sanitizers ? ['simt_tests_tsan', 'simt_tests_asan', 'souk_cuda_tests_asan', 'souk_cuda_tests_tsan'] : []),
+  ...(nvcc ? ['simt_nvcc_check', 'souk_cuda_kernels'] : [])];
 log(`build ${targets.join(' ')}`);
 const build = run('cmake', ['--build', dir, '-j', '2', '--target', ...targets], { quiet: true });
 if (build.status !== 0) {
@@ -65,16 +70,21 @@ if (build.status !== 0) {
 if (nvcc) {
   const entries = (build.out.match(/Compiling entry function/g) || []).length;
   log(`nvcc compile check: ok (${entries} kernel x architecture entries, no spills, no local memory)`);
+  const res = run('node', [join(root, 'scripts', 'cuda-resources.mjs'), '--logs', join(bin, 'ptxas-logs'),
+    '--budget', join(root, 'cuda', 'resource-budget.json'), '--table', join(bin, 'cuda-resources.md')], { quiet: true });
+  log(`cuda resource budget: ${res.status === 0 ? 'ok' : 'FAILED'} (table: ${join(bin, 'cuda-resources.md')})`);
+  if (res.status !== 0) process.stdout.write(res.out.split('\n').filter((l) => !l.startsWith('|')).join('\n') + '\n');
+  must('cuda resource budget', res);
 } else {
   log('nvcc compile check: skipped (nvcc not found or --no-nvcc)');
 }
 
 // ---- suites ---------------------------------------------------------------------------------------
 // The closing line must say "0 failed" and the exit status must be 0 (a sanitizer report makes it non-zero).
-function suite(name, env) {
+function suite(name, env, only = seeds) {
   const exe = join(bin, name);
   if (!existsSync(exe)) return;
-  for (const seed of seeds) {
+  for (const seed of only) {
     const r = run(exe, filter, { env: { SIMT_SEED: seed, ...env }, quiet: true });
     const closing = (r.out.match(/^\d+ passed, \d+ failed$/m) || ['(no closing line)'])[0];
     const report = /ThreadSanitizer|AddressSanitizer|runtime error:/.test(r.out);
@@ -86,9 +96,14 @@ function suite(name, env) {
   }
 }
 suite('simt_tests', {});
+suite('souk_cuda_tests', {});
 if (sanitizers) {
   suite('simt_tests_tsan', { TSAN_OPTIONS: 'halt_on_error=1' });
   suite('simt_tests_asan', { ASAN_OPTIONS: 'detect_leaks=1' });
+  // The retrieval kernels under ASan and TSan (thread engine, 256 OS threads per block): one seed
+  // each keeps CI short (the fiber suite above runs every seed).
+  suite('souk_cuda_tests_asan', { ASAN_OPTIONS: 'detect_leaks=1' }, seeds.slice(0, 1));
+  suite('souk_cuda_tests_tsan', { TSAN_OPTIONS: 'halt_on_error=1' }, seeds.slice(0, 1));
 }
 
 // ---- expected failures: the report must appear ----------------------------------------------------
