@@ -7,13 +7,13 @@
  * a constant 1 column and the item vector its bias).
  * @packageDocumentation
  */
-import { bprEpoch, type Matrix } from '@souk/kernels';
-import { FactorModel, matrixFrom, vectorFrom, withColumn, withConstantColumn } from './factor-model.js';
+import { bprEpoch } from '@souk/kernels';
+import { ItemBiasedFactorModel, matrixFrom, vectorFrom } from './factor-model.js';
 import type { Interactions } from './interactions.js';
 import { invalidArgument } from './errors.js';
 import { checkNonNegative, checkOneOf, checkPositive, checkPositiveInt } from './params.js';
 import { seededUniform } from './random.js';
-import { firstNonFiniteIndex, gatherMatrixRows, registerModelKind, type ExecSettings } from './recommender.js';
+import { registerModelKind, type ExecSettings } from './recommender.js';
 import { tensor, type Tensor } from './safetensors.js';
 
 /** How the learning rate changes over epochs (epoch e = 0, 1, …). */
@@ -77,13 +77,11 @@ function checkSchedule(s: unknown): LearningRateSchedule {
 }
 
 /** BPR matrix factorisation for implicit feedback. */
-export class BPR extends FactorModel {
+export class BPR extends ItemBiasedFactorModel {
   /** `'BPR'`. */
   readonly kind = 'BPR';
   /** Hyper-parameters in use. */
   readonly params: BprParams;
-  private itemBias: Float32Array = new Float32Array(0);
-  private scoringItems: Matrix | undefined;
   private epochLearningRates: number[] = [];
 
   /** A model with the given hyper-parameters (defaults above). */
@@ -150,29 +148,6 @@ export class BPR extends FactorModel {
       ...this.exec,
     });
     return r.loss;
-  }
-
-  /** @internal */
-  protected override finalize(): void {
-    super.finalize();
-    this.scoringItems = undefined;
-  }
-
-  /** @internal */
-  protected override queryMatrix(users: Int32Array): Matrix {
-    return withConstantColumn(gatherMatrixRows(this.userFactorMatrix, users), 1);
-  }
-
-  /** @internal */
-  protected override itemMatrix(): Matrix {
-    this.scoringItems ??= withColumn(this.itemFactorMatrix, this.itemBias);
-    return this.scoringItems;
-  }
-
-  /** @internal */
-  protected override findNonFinite(): string | undefined {
-    const at = firstNonFiniteIndex(this.itemBias);
-    return at >= 0 ? `itemBias[${at}] = ${this.itemBias[at]}` : super.findNonFinite();
   }
 
   /** @internal */

@@ -131,6 +131,41 @@ export function neighbours(normalized: Matrix, r: number, k: number, includeSelf
   return { indices: row.indices.slice(), scores: row.scores.slice() };
 }
 
+/**
+ * A factor model with an item bias: scores are `p_u · q_i + b_i` (a per-user constant such as
+ * a user bias or the global mean does not change a user's ranking). Scoring appends a column of
+ * ones to the user factors and the bias column to the item factors, so the fused top-K kernel
+ * ranks with the bias included. Shared by BPR and biased SGD matrix factorisation.
+ */
+export abstract class ItemBiasedFactorModel extends FactorModel {
+  /** One bias per item. @internal */
+  protected itemBias: Float32Array = new Float32Array(0);
+  private scoringItems: Matrix | undefined;
+
+  /** @internal */
+  protected override finalize(): void {
+    super.finalize();
+    this.scoringItems = undefined;
+  }
+
+  /** @internal */
+  protected override queryMatrix(users: Int32Array): Matrix {
+    return withConstantColumn(gatherMatrixRows(this.userFactorMatrix, users), 1);
+  }
+
+  /** @internal */
+  protected override itemMatrix(): Matrix {
+    this.scoringItems ??= withColumn(this.itemFactorMatrix, this.itemBias);
+    return this.scoringItems;
+  }
+
+  /** @internal */
+  protected override findNonFinite(): string | undefined {
+    const at = firstNonFiniteIndex(this.itemBias);
+    return at >= 0 ? `itemBias[${at}] = ${this.itemBias[at]}` : super.findNonFinite();
+  }
+}
+
 /** Row-major copy of `m` with a constant column `value` appended (query side of a bias trick). @internal */
 export function withConstantColumn(m: Matrix, value: number): Matrix {
   const d = m.cols;

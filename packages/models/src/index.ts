@@ -35,7 +35,7 @@ export {
   type Explanation,
   type ModelManifest,
 } from './recommender.js';
-export { FactorModel } from './factor-model.js';
+export { FactorModel, ItemBiasedFactorModel } from './factor-model.js';
 export { ALS, type AlsOptions, type AlsParams } from './als.js';
 export { Popularity, type PopularityParams } from './popularity.js';
 export { BPR, scheduledLearningRate, type BprOptions, type BprParams, type LearningRateSchedule } from './bpr.js';

@@ -4,13 +4,13 @@
  * `μ + b_u` drops out, so top-K runs on `[p_u, 1] · [q_i, b_i]`.
  * @packageDocumentation
  */
-import { sgdEpoch, type Matrix } from '@souk/kernels';
-import { FactorModel, matrixFrom, vectorFrom, withColumn, withConstantColumn } from './factor-model.js';
+import { sgdEpoch } from '@souk/kernels';
+import { ItemBiasedFactorModel, matrixFrom, vectorFrom } from './factor-model.js';
 import type { EntityRef, Interactions } from './interactions.js';
 import { ModelError } from './errors.js';
 import { checkNonNegative, checkPositive, checkPositiveInt } from './params.js';
 import { seededNormal } from './random.js';
-import { firstNonFiniteIndex, gatherMatrixRows, registerModelKind, type ExecSettings } from './recommender.js';
+import { firstNonFiniteIndex, registerModelKind, type ExecSettings } from './recommender.js';
 import { tensor, type Tensor } from './safetensors.js';
 
 /** Hyper-parameters of {@link MatrixFactorization}. */
@@ -33,15 +33,13 @@ export interface MfParams {
 export type MfOptions = Partial<MfParams> & ExecSettings;
 
 /** Biased SGD matrix factorisation for explicit ratings; the loss reported is the training RMSE. */
-export class MatrixFactorization extends FactorModel {
+export class MatrixFactorization extends ItemBiasedFactorModel {
   /** `'MatrixFactorization'`. */
   readonly kind = 'MatrixFactorization';
   /** Hyper-parameters in use. */
   readonly params: MfParams;
   private userBias: Float32Array = new Float32Array(0);
-  private itemBias: Float32Array = new Float32Array(0);
   private mean = 0;
-  private scoringItems: Matrix | undefined;
 
   /** A model with the given hyper-parameters (defaults above). */
   constructor(options: MfOptions = {}) {
@@ -108,29 +106,9 @@ export class MatrixFactorization extends FactorModel {
   }
 
   /** @internal */
-  protected override finalize(): void {
-    super.finalize();
-    this.scoringItems = undefined;
-  }
-
-  /** @internal */
-  protected override queryMatrix(users: Int32Array): Matrix {
-    return withConstantColumn(gatherMatrixRows(this.userFactorMatrix, users), 1);
-  }
-
-  /** @internal */
-  protected override itemMatrix(): Matrix {
-    this.scoringItems ??= withColumn(this.itemFactorMatrix, this.itemBias);
-    return this.scoringItems;
-  }
-
-  /** @internal */
   protected override findNonFinite(): string | undefined {
-    for (const [name, v] of [['userBias', this.userBias], ['itemBias', this.itemBias]] as const) {
-      const at = firstNonFiniteIndex(v);
-      if (at >= 0) return `${name}[${at}] = ${v[at]}`;
-    }
-    return super.findNonFinite();
+    const at = firstNonFiniteIndex(this.userBias);
+    return at >= 0 ? `userBias[${at}] = ${this.userBias[at]}` : super.findNonFinite();
   }
 
   /** @internal */
