@@ -4,6 +4,8 @@
  */
 
 /** Stable error codes carried by {@link DataError}. */
+import { SoukError } from '@souk/kernels';
+
 export type DataErrorCode =
   | 'ERR_SCHEMA'
   | 'ERR_IO'
@@ -18,14 +20,11 @@ export type DataErrorCode =
  * The one error class thrown by `@souk/data`. `.code` is stable across versions; the message
  * follows "Expected <what> for <param> but received <value>" where a parameter is at fault.
  */
-export class DataError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: DataErrorCode;
+export class DataError extends SoukError<DataErrorCode> {
   /** Creates an error with a code, a message and an optional cause. */
   constructor(code: DataErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'DataError';
-    this.code = code;
   }
 }
 

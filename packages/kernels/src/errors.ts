@@ -21,18 +21,32 @@ export type KernelErrorCode =
   | 'ERR_LOAD';
 
 /**
+ * The base of every error Souk's packages throw: a stable machine-readable `code` and a message
+ * that says what was expected and what was received. Each package narrows it (`KernelError`,
+ * `DataError`, `ModelError`, `RetrievalError`, `ProfileError`, `RankingError`), so a caller, such
+ * as an HTTP service mapping errors to 4xx responses, can test `instanceof SoukError` once.
+ */
+export class SoukError<Code extends string = string> extends Error {
+  /** Stable machine-readable code. */
+  readonly code: Code;
+
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SoukError';
+    this.code = code;
+  }
+}
+
+/**
  * The error every kernel throws (or rejects with) for bad input or a failed run.
  *
- * `code` is stable; `message` says what was expected and what was received.
+ * `code` is stable; `message` says what was expected and what was received. (The native addon
+ * constructs it, hence `(message, code)`.)
  */
-export class KernelError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: KernelErrorCode;
-
+export class KernelError extends SoukError<KernelErrorCode> {
   constructor(message: string, code: KernelErrorCode) {
-    super(message);
+    super(code, message);
     this.name = 'KernelError';
-    this.code = code;
   }
 }
 

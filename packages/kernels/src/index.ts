@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 export type { Matrix, CsrMatrix, ItemBitset } from './types.js';
-export { KernelError, type KernelErrorCode } from './errors.js';
+export { KernelError, SoukError, type KernelErrorCode } from './errors.js';
 export {
   capabilities,
   setDefaultBackend,

@@ -4,6 +4,8 @@
  */
 
 /** Every code a {@link ModelError} can carry. Stable: callers and tests match on them. */
+import { SoukError } from '@souk/kernels';
+
 export type ModelErrorCode =
   /** A user id or index the model does not know. */
   | 'ERR_UNKNOWN_USER'
@@ -36,17 +38,14 @@ export type ModelErrorCode =
  * The error every model, `evaluate` and `tune` throws for bad input or a failed run.
  * `code` is stable; `iteration` is set for errors raised during a given training iteration.
  */
-export class ModelError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: ModelErrorCode;
+export class ModelError extends SoukError<ModelErrorCode> {
   /** 1-based training iteration at which the error arose, when it arose in training. */
   readonly iteration: number | undefined;
 
   /** Creates an error with a code and a message; `cause` keeps the original error. */
   constructor(code: ModelErrorCode, message: string, options: { cause?: unknown; iteration?: number } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'ModelError';
-    this.code = code;
     this.iteration = options.iteration;
   }
 }

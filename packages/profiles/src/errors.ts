@@ -2,6 +2,8 @@
  * Typed errors of `@souk/profiles`: one class, {@link ProfileError}, with a stable `code`.
  * @packageDocumentation
  */
+import { SoukError } from '@souk/kernels';
+
 import { describeReceived } from '@souk/data';
 
 /** Every code a {@link ProfileError} can carry. Stable: callers and tests match on them. */
@@ -22,14 +24,11 @@ export type ProfileErrorCode =
   | 'ERR_ARGUMENT';
 
 /** The error `@souk/profiles` throws for bad input; `code` is stable. */
-export class ProfileError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: ProfileErrorCode;
+export class ProfileError extends SoukError<ProfileErrorCode> {
   /** An error with a code and a message ("Expected … for … but received …"). */
   constructor(code: ProfileErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'ProfileError';
-    this.code = code;
   }
 }
 

@@ -2,6 +2,8 @@
  * Typed errors of `@souk/ranking`: one class, {@link RankingError}, with a stable `code`.
  * @packageDocumentation
  */
+import { SoukError } from '@souk/kernels';
+
 import { describeReceived } from '@souk/data';
 
 /** Every code a {@link RankingError} can carry. Stable: callers and tests match on them. */
@@ -24,14 +26,11 @@ export type RankingErrorCode =
   | 'ERR_ARGUMENT';
 
 /** The error `@souk/ranking` throws for bad input; `code` is stable. */
-export class RankingError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: RankingErrorCode;
+export class RankingError extends SoukError<RankingErrorCode> {
   /** An error with a code and a message ("Expected … for … but received …"). */
   constructor(code: RankingErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'RankingError';
-    this.code = code;
   }
 }
 

@@ -4,6 +4,8 @@
  */
 
 /** Every code a {@link RetrievalError} can carry. Stable: callers and tests match on them. */
+import { SoukError } from '@souk/kernels';
+
 export type RetrievalErrorCode =
   /** A parameter has the wrong type or is out of its documented range. */
   | 'ERR_ARGUMENT'
@@ -30,15 +32,12 @@ export type RetrievalErrorCode =
  * The error every `@souk/retrieval` API throws for bad input. `code` is stable; where a parameter
  * is at fault the message reads "Expected <what> for <param> but received <value>".
  */
-export class RetrievalError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: RetrievalErrorCode;
+export class RetrievalError extends SoukError<RetrievalErrorCode> {
 
   /** Creates an error with a code, a message and an optional cause. */
   constructor(code: RetrievalErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = 'RetrievalError';
-    this.code = code;
   }
 }
 
