@@ -20,14 +20,7 @@ namespace cuda {
 Status launch_sample_topk_cuda(CudaContext& ctx, const MatrixView& q, const MatrixView& items, const SampleParams& p,
                                const TopKOut& out, const SoftmaxOut& sm) {
   TopKParams tp;
-  tp.k = p.k;
-  tp.exclude = p.exclude;
-  tp.allow = p.allow;
-  SOUK_RETURN_IF_ERROR(check_topk_args(ctx, q, items, tp, out));
-  if (!(std::isfinite(p.temperature) && p.temperature > 0))
-    return Status(Code::Argument, "Expected a finite temperature > 0 for temperature but received " + std::to_string(p.temperature));
-  if (q.rows > 0 && (sm.probs == nullptr || sm.log_z == nullptr))
-    return Status(Code::Shape, "Expected probs and logZ buffers for out but received a null buffer");
+  SOUK_RETURN_IF_ERROR(check_softmax_args(ctx, q, items, p.k, p.exclude, p.allow, p.temperature, out, sm, &tp));
   SoftmaxMode mode;
   mode.out = &sm;
   mode.temperature = p.temperature;

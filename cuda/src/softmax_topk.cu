@@ -13,17 +13,24 @@
 namespace souk {
 namespace cuda {
 
+Status check_softmax_args(const CudaContext& ctx, const MatrixView& q, const MatrixView& items, int64_t k,
+                          const CsrView& exclude, const BitsetView& allow, double temperature, const TopKOut& out,
+                          const SoftmaxOut& sm, TopKParams* tp) {
+  tp->k = k;
+  tp->exclude = exclude;
+  tp->allow = allow;
+  SOUK_RETURN_IF_ERROR(check_topk_args(ctx, q, items, *tp, out));
+  if (!(std::isfinite(temperature) && temperature > 0))
+    return Status(Code::Argument, "Expected a finite temperature > 0 for temperature but received " + std::to_string(temperature));
+  if (q.rows > 0 && (sm.probs == nullptr || sm.log_z == nullptr))
+    return Status(Code::Shape, "Expected probs and logZ buffers for out but received a null buffer");
+  return Status::ok();
+}
+
 Status launch_softmax_topk_cuda(CudaContext& ctx, const MatrixView& q, const MatrixView& items, const SoftmaxParams& p,
                                 const TopKOut& out, const SoftmaxOut& sm) {
   TopKParams tp;
-  tp.k = p.k;
-  tp.exclude = p.exclude;
-  tp.allow = p.allow;
-  SOUK_RETURN_IF_ERROR(check_topk_args(ctx, q, items, tp, out));
-  if (!(std::isfinite(p.temperature) && p.temperature > 0))
-    return Status(Code::Argument, "Expected a finite temperature > 0 for temperature but received " + std::to_string(p.temperature));
-  if (q.rows > 0 && (sm.probs == nullptr || sm.log_z == nullptr))
-    return Status(Code::Shape, "Expected probs and logZ buffers for out but received a null buffer");
+  SOUK_RETURN_IF_ERROR(check_softmax_args(ctx, q, items, p.k, p.exclude, p.allow, p.temperature, out, sm, &tp));
   SoftmaxMode mode;
   mode.out = &sm;
   mode.temperature = p.temperature;

@@ -26,6 +26,11 @@ Status dispatch_topk(CudaContext& ctx, const MatrixView& q, const MatrixView& it
 // Every top-K check that needs no device memory (shapes, k in [1, kCudaMaxK], output, CSR/bitset sizes).
 Status check_topk_args(const CudaContext& ctx, const MatrixView& q, const MatrixView& items, const TopKParams& p,
                        const TopKOut& out);
+// The softmax / sampled top-K launchers' shared checks: check_topk_args on (k, exclude, allow),
+// then temperature finite and > 0 and the probs/logZ buffers present. Fills *tp for dispatch.
+Status check_softmax_args(const CudaContext& ctx, const MatrixView& q, const MatrixView& items, int64_t k,
+                          const CsrView& exclude, const BitsetView& allow, double temperature, const TopKOut& out,
+                          const SoftmaxOut& sm, TopKParams* tp);
 // CSR shape checks without reading device memory (rows, cols, nnz range, null indices).
 Status check_csr_shape(const CsrView& c, int64_t rows, int64_t cols, const char* name);
 
