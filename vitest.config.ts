@@ -17,6 +17,9 @@ export default defineConfig({
       { find: /^@souk\/retrieval$/, replacement: pkg('retrieval') },
       { find: /^@souk\/profiles$/, replacement: pkg('profiles') },
       { find: /^@souk\/ranking$/, replacement: pkg('ranking') },
+      { find: /^@souk\/engine$/, replacement: pkg('engine') },
+      { find: /^@souk\/server$/, replacement: pkg('server') },
+      { find: /^@souk\/cli$/, replacement: pkg('cli') },
     ],
   },
   test: {
