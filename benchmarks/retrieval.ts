@@ -18,7 +18,8 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSyntheticShop, type SyntheticQuery } from '../packages/data/src/index.js';
-import { TermDictionary, TextIndex, type SearchRequest, type SynonymRule } from '../packages/retrieval/src/index.js';
+import { TermDictionary, TextIndex, type SearchRequest } from '../packages/retrieval/src/index.js';
+import { SYNONYMS, singleTermSynonyms, synonymQueries, typoQueries } from './lib/search-quality.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -31,13 +32,6 @@ const queryCount = Number(value('--queries') ?? 500);
 const outDir = value('--out') ?? join(here, 'results');
 /** Set in the child process that measures one locale (each locale runs in a fresh process). */
 const childLocale = value('--child') as 'en' | 'zh' | undefined;
-
-// Synonym rules a shop would configure; the "synonym" query set uses the left-hand words, which
-// never occur in the catalog, so only the rules can connect them to the products.
-const SYNONYMS: Record<'en' | 'zh', Array<[string, string]>> = {
-  en: [['cellphone', 'smartphone'], ['headset', 'headphones'], ['trainers', 'sneakers'], ['coat', 'jacket'], ['rucksack', 'backpack'], ['skillet', 'wok'], ['lotion', 'moisturizer'], ['crisps', 'chips'], ['biscuits', 'cookies'], ['helmet', 'bike helmet'], ['computer', 'laptop'], ['doona', 'duvet']],
-  zh: [['跑鞋', '跑步鞋'], ['背包', '双肩包'], ['电脑', '笔记本电脑'], ['耳麦', '蓝牙耳机'], ['炒菜锅', '炒锅'], ['口红', '唇膏'], ['零嘴', '坚果'], ['单车', '山地车'], ['枕芯', '枕头'], ['冲锋外套', '冲锋衣']],
-};
 
 interface Quality {
   ndcg: number;
@@ -99,21 +93,6 @@ function latency(index: TextIndex, queries: ReadonlyArray<SyntheticQuery>, extra
   };
 }
 
-function typoQueries(queries: readonly SyntheticQuery[]): SyntheticQuery[] {
-  const swap = (w: string) => (w.length >= 6 ? w.slice(0, 2) + w[3] + w[2] + w.slice(4) : w);
-  return queries.filter((q) => q.text.split(' ').some((w) => /^[a-z]{6,}$/.test(w))).map((q) => ({ ...q, text: q.text.split(' ').map(swap).join(' ') }));
-}
-
-function synonymQueries(queries: readonly SyntheticQuery[], pairs: ReadonlyArray<[string, string]>): SyntheticQuery[] {
-  const out: SyntheticQuery[] = [];
-  for (const q of queries) {
-    // Longest catalog word first, so 笔记本电脑 is replaced before 电脑 could be.
-    const pair = [...pairs].sort((a, b) => b[1].length - a[1].length).find(([, word]) => q.text.includes(word) && !q.text.includes(word + word.slice(-1)));
-    if (pair) out.push({ ...q, text: q.text.replace(pair[1], pair[0]) });
-  }
-  return out;
-}
-
 const gc = (globalThis as { gc?: () => void }).gc;
 const heapBytes = () => {
   gc?.();
@@ -129,11 +108,8 @@ interface LocaleRow {
 
 function measure(locale: 'en' | 'zh'): LocaleRow {
   const shop = createSyntheticShop({ seed: 2026, locale, items: itemCount, users: 1, queries: queryCount });
-  const rules: SynonymRule[] = SYNONYMS[locale].map(([from, to]) => ({ from, to: [to] }));
   // Multi-word right-hand sides (bike helmet) are not single terms; keep the rules that are.
-  const probe = new TextIndex();
-  const single = (t: string) => probe.textAnalyzer.analyzeQuery(t).length === 1;
-  const singleTermRules = rules.filter((r) => 'from' in r && single(r.from) && r.to.every(single));
+  const { rules: singleTermRules, pairs: usablePairs } = singleTermSynonyms(locale);
   const before = heapBytes();
   const started = performance.now();
   const index = new TextIndex({ synonyms: singleTermRules, protectedWords: SYNONYMS[locale].flat() });
@@ -145,7 +121,6 @@ function measure(locale: 'en' | 'zh'): LocaleRow {
   const loaded = TextIndex.fromBytes(bytes);
   const loadSeconds = (performance.now() - loadStarted) / 1000;
 
-  const usablePairs = SYNONYMS[locale].filter(([from, to]) => singleTermRules.some((r) => 'from' in r && r.from === from && r.to[0] === to));
   const sets = { clean: shop.queries, typo: locale === 'en' ? typoQueries(shop.queries) : [], synonym: synonymQueries(shop.queries, usablePairs) };
   // Validate, then time: the loaded index answers like the built one.
   for (const q of [...sets.clean, ...sets.typo, ...sets.synonym]) {

@@ -26,7 +26,15 @@ export type RetrievalErrorCode =
   /** A vector has the wrong dimension or non-finite values. */
   | 'ERR_VECTOR'
   /** A synonym rule is malformed. */
-  | 'ERR_SYNONYM';
+  | 'ERR_SYNONYM'
+  /** The ONNX encoder's runtime (`onnxruntime-node`, an optional peer dependency) is not installed. */
+  | 'ERR_ONNX_RUNTIME_MISSING'
+  /** A model or vocabulary file does not exist or cannot be read. */
+  | 'ERR_MODEL_NOT_FOUND'
+  /** A model cannot be loaded or run, or its inputs / outputs do not fit the encoder. */
+  | 'ERR_MODEL'
+  /** An encoder vocabulary is malformed or lacks its unknown token. */
+  | 'ERR_VOCABULARY';
 
 /**
  * The error every `@souk/retrieval` API throws for bad input. `code` is stable; where a parameter

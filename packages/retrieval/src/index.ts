@@ -2,7 +2,7 @@
  * `@souk/retrieval`: Souk's product search. A BM25F inverted index over item text (jieba for
  * Chinese, Unicode word rules otherwise; typo tolerance, prefix search, synonyms, filters, facets,
  * sort options, zero-result fallback, incremental updates, a binary on-disk form), vector retrieval
- * over the fused top-K kernel, and hybrid fusion of the two.
+ * over the fused top-K kernel, hybrid fusion of the two, and an ONNX text encoder for embeddings.
  * @packageDocumentation
  */
 export { RetrievalError, type RetrievalErrorCode } from './errors.js';
@@ -54,3 +54,4 @@ export {
   type FusedHit,
   type HybridSearchRequest,
 } from './vector.js';
+export { OnnxTextEncoder, type OnnxTextEncoderOptions, type Vocabulary } from './onnx.js';

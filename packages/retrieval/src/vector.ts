@@ -10,8 +10,8 @@
  * {@link fuseRankings} merges a text ranking and a vector ranking by reciprocal rank fusion or by a
  * normalised weighted sum; {@link hybridSearch} runs both and fuses them, per request.
  *
- * Text embeddings come from a pluggable {@link TextEmbeddingEncoder}. Souk ships no encoder yet:
- * the ONNX (onnxruntime-node) implementation is out of scope of this package version.
+ * Text embeddings come from a pluggable {@link TextEmbeddingEncoder}; `OnnxTextEncoder` (onnx.ts)
+ * implements it over an ONNX model run by onnxruntime-node.
  * @packageDocumentation
  */
 import { bitsetFromIndices, capabilities, csrFromRows, KernelError, matrix, topK, topKSync, type ExecOptions, type TopKResult } from '@souk/kernels';
