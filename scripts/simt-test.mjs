@@ -3,8 +3,9 @@
 // the ThreadSanitizer suite (thread engine) and the ASan/UBSan suite, each under several schedule
 // seeds, plus the expected-failure demos (TSan must report the missing-__syncthreads race, ASan the
 // dynamic shared memory overflow, the watchdog a spinning thread) and, when nvcc is found, the nvcc
-// compile check of the same kernels. Also the retrieval kernels (cuda/kernels, cuda/src): their
-// emulator tests against the CPU core's references (souk_cuda_tests, souk_cuda_tests_asan) and, with
+// compile check of the same kernels. Also the retrieval and factorisation kernels (cuda/kernels,
+// cuda/src): their emulator tests against the CPU core's references (souk_cuda_tests,
+// souk_cuda_tests_asan, souk_cuda_tests_tsan) and, with
 // nvcc, their GPU build (souk_cuda_kernels) plus the ptxas resource budget check
 // (scripts/cuda-resources.mjs vs cuda/resource-budget.json). No dependencies; exits non-zero on any failure.
 //

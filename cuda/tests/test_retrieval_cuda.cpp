@@ -12,8 +12,8 @@
 // are separated by more than 10 tol; exact ties broken by the smaller index. Softmax: logZ and probs
 // within 2e-5 + 4 tol / T. Sampled: the same draw (indices equal unless the reference's two keys are
 // within float rounding), raw scores re-scored, probs and logZ as softmax.
-// Own main(): prints one line per test and "N passed, N failed". Sizes are small (the emulator is
-// ~150x slower than native code).
+// main() (here) also runs test_factorization_cuda.cpp's tests: one line per test, then "N passed, N
+// failed". Sizes are small (the emulator is ~150x slower than native code).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda_test_util.h"
 #include "simt_test.h"
 #include "souk/cuda/context.h"
 #include "souk/cuda/retrieval.h"
@@ -35,59 +36,11 @@ namespace {
 
 using souk::Code;
 
-// A device copy of a host vector (freed with the object).
-template <class T>
-struct Dev {
-  T* p = nullptr;
-  size_t n = 0;
-  Dev() = default;
-  explicit Dev(const std::vector<T>& h) : n(h.size()) {
-    cudaMalloc(reinterpret_cast<void**>(&p), std::max<size_t>(1, n) * sizeof(T));
-    if (n) cudaMemcpy(p, h.data(), n * sizeof(T), cudaMemcpyHostToDevice);
-  }
-  explicit Dev(size_t count) : n(count) { cudaMalloc(reinterpret_cast<void**>(&p), std::max<size_t>(1, n) * sizeof(T)); }
-  ~Dev() {
-    if (p) cudaFree(p);
-  }
-  Dev(const Dev&) = delete;
-  Dev& operator=(const Dev&) = delete;
-  std::vector<T> get() const {
-    std::vector<T> h(n);
-    if (n) cudaMemcpy(h.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost);
-    return h;
-  }
-};
-
-struct Mat {
-  int64_t rows = 0, cols = 0, stride = 0;
-  std::vector<float> v;
-  souk::MatrixView view(const float* base) const { return souk::MatrixView{base, rows, cols, stride}; }
-};
-
-Mat random_mat(std::mt19937& rng, int64_t rows, int64_t cols, int64_t pad) {
-  std::uniform_real_distribution<float> U(-1.0f, 1.0f);
-  Mat m;
-  m.rows = rows;
-  m.cols = cols;
-  m.stride = cols + pad;
-  m.v.assign((size_t)std::max<int64_t>(1, rows * m.stride), 7.0f);  // padding holds junk on purpose
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) m.v[(size_t)(r * m.stride + c)] = U(rng);
-  return m;
-}
-
-std::shared_ptr<souk::cuda::CudaContext> make_ctx() {
-  auto c = std::make_shared<souk::cuda::CudaContext>();
-  souk::Status st = c->init(0);
-  EXPECT(st.is_ok(), "CudaContext::init: %s", st.message().c_str());
-  c->debug_sync = true;
-  return c;
-}
-
-bool close(double a, double b, double tol) {
-  if (std::isinf(a) || std::isinf(b)) return a == b;
-  return std::fabs(a - b) <= tol * (1.0 + std::fabs(b));
-}
+using cuda_test::close;
+using cuda_test::Dev;
+using cuda_test::make_ctx;
+using cuda_test::Mat;
+using cuda_test::random_mat;
 
 // ---- scores -------------------------------------------------------------------------------------
 void scores_case(int64_t m, int64_t n, int64_t d, int64_t pad, unsigned seed) {

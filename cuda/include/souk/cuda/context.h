@@ -22,7 +22,9 @@ namespace souk {
 namespace cuda {
 
 // Flags the kernels raise in CudaContext::status_word() (bitwise OR, atomics).
-enum DeviceFlag : int { kFlagNonFinite = 1, kFlagCsrRange = 2 };
+// kFlagDiverged: a training kernel produced a non-finite result from finite inputs (or a
+// non-positive Cholesky pivot).
+enum DeviceFlag : int { kFlagNonFinite = 1, kFlagCsrRange = 2, kFlagDiverged = 4 };
 
 // cudaSuccess -> Ok; cudaErrorMemoryAllocation -> DeviceOom; other errors -> Cuda. `what` names the call.
 Status status_from_cuda(cudaError_t e, const char* what);
