@@ -1,0 +1,60 @@
+/**
+ * Options of {@link createApp} and {@link startServer}.
+ * @packageDocumentation
+ */
+import type { EngineOptions } from '@souk/engine';
+import type { Logger } from 'pino';
+import type { ApiKeyDigest, ApiKeyPlain } from './auth.js';
+
+/** Log levels (pino's). */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  /** API keys as SHA-256 digests (hex) with scopes: the way keys should be configured. */
+  readonly apiKeyHashes?: readonly ApiKeyDigest[];
+  /** API keys in plain text; hashed when the app is built and not kept. */
+  readonly apiKeys?: readonly ApiKeyPlain[];
+  /** Read routes (search, recommend, similar, items, profiles) need a key with scope `read` or higher (default false: open). */
+  readonly requireReadKey?: boolean;
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  readonly bodyLimit?: number;
+  /** Log level (default `info`; `silent` turns logging off). */
+  readonly logLevel?: LogLevel;
+  /** Where log lines (JSON, one per line) go (default stdout). */
+  readonly logStream?: { write(line: string): unknown };
+  /** A pino logger to use instead of building one from `logLevel` and `logStream` (see `createLogger`). */
+  readonly logger?: Logger;
+  /**
+   * User ids are pseudonymised (the engine holds an HMAC secret): logs then carry no user ids —
+   * request URLs are logged with user ids replaced. Set by {@link startServer} when a secret is given.
+   */
+  readonly pseudonymized?: boolean;
+  /** Collect Node's process metrics (CPU, memory, event loop lag) into /metrics (default true). */
+  readonly processMetrics?: boolean;
+  /** Trust `X-Forwarded-*` headers (behind a reverse proxy; default false). */
+  readonly trustProxy?: boolean;
+}
+
+/** Options of {@link startServer}. */
+export interface ServerOptions extends AppOptions {
+  /** The engine's data directory (`:memory:` for a throw-away server). */
+  readonly dataDir: string;
+  /** Interface to listen on (default `127.0.0.1`). */
+  readonly host?: string;
+  /** Port (default 8080; 0 picks a free one). */
+  readonly port?: number;
+  /** HMAC secret for pseudonymising user ids (at least 16 bytes), passed to the engine. */
+  readonly pseudonymizeSecret?: string;
+  /** Further engine options (model, hyper-parameters, auto-retraining, durability). */
+  readonly engine?: Omit<EngineOptions, 'dataDir' | 'pseudonymizeSecret' | 'logger'>;
+  /** Install SIGTERM and SIGINT handlers that shut down gracefully and exit (default true). */
+  readonly handleSignals?: boolean;
+  /** Most milliseconds to wait for in-flight requests on shutdown before closing their connections (default 10,000). */
+  readonly shutdownTimeoutMs?: number;
+  /** Called with the exit code once a signal-initiated shutdown is done (default `process.exit`). */
+  readonly exit?: (code: number) => void;
+}
+
+/** Default body limit: 1 MiB. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
