@@ -3,6 +3,7 @@
 //
 //   node case.mjs '{"kind":"machine"}'
 //   node case.mjs '{"kind":"op","op":"topK","backend":"cpu","threads":2,"m":1000,"n":200000,"d":64,"k":10}'
+//   node case.mjs '{"kind":"op","op":"topK","backend":"cuda","resident":true,"m":1000,"n":200000,"d":64,"k":10}'
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -44,20 +45,23 @@ const q = randomMatrix(m, d, 1000 + d);
 const items = randomMatrix(n, d, 2000 + d);
 const rssInputs = process.memoryUsage().rss;
 const execOpts = backend === 'ts-ref' ? null : { backend, threads };
+// spec.resident: the items are uploaded once (a DeviceMatrix, as a server keeps them on the GPU) and
+// only the queries travel per call; validation below still reads the host copy.
+const itemsArg = spec.resident ? K.DeviceMatrix.from(items, { backend }) : items;
 const opts = { k, temperature: 0.5, seed: 7 };
 
 function runOnce() {
   switch (op) {
     case 'topK':
-      return backend === 'ts-ref' ? R.topKRef(q, items, opts) : K.topKSync(q, items, { k, ...execOpts });
+      return backend === 'ts-ref' ? R.topKRef(q, items, opts) : K.topKSync(q, itemsArg, { k, ...execOpts });
     case 'softmaxTopK':
-      return backend === 'ts-ref' ? R.softmaxTopKRef(q, items, opts) : K.softmaxTopKSync(q, items, { ...opts, ...execOpts });
+      return backend === 'ts-ref' ? R.softmaxTopKRef(q, items, opts) : K.softmaxTopKSync(q, itemsArg, { ...opts, ...execOpts });
     case 'sampleTopK':
-      return backend === 'ts-ref' ? R.sampleTopKRef(q, items, opts) : K.sampleTopKSync(q, items, { ...opts, ...execOpts });
+      return backend === 'ts-ref' ? R.sampleTopKRef(q, items, opts) : K.sampleTopKSync(q, itemsArg, { ...opts, ...execOpts });
     case 'scores':
-      return backend === 'ts-ref' ? R.scoresRef(q, items) : K.scoresSync(q, items, execOpts);
+      return backend === 'ts-ref' ? R.scoresRef(q, items) : K.scoresSync(q, itemsArg, execOpts);
     case 'gram':
-      return backend === 'ts-ref' ? R.gramRef(items) : K.gramSync(items, execOpts);
+      return backend === 'ts-ref' ? R.gramRef(items) : K.gramSync(itemsArg, execOpts);
     default:
       throw new Error(`unknown op ${op}`);
   }

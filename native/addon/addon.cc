@@ -141,10 +141,17 @@ souk::CsrView Args::Csr(size_t i, const char* name, int64_t rows, int64_t cols, 
   return v;
 }
 
-int ReadBackend(Args& a, size_t i) {
+int ReadBackend(Args& a, size_t i, bool cuda_supported, const char* op) {
   int64_t b = a.Int(i, "backend");
-  if (b != kBackendCpu && b != kBackendRef)
-    throw ArgError{souk::Code::Argument, "Expected backend 0 (cpu) or 1 (ref) for backend but received " + std::to_string(b)};
+  if (b != kBackendCpu && b != kBackendRef && b != kBackendCuda)
+    throw ArgError{souk::Code::Argument, "Expected backend 0 (cpu), 1 (ref) or 2 (cuda) for backend but received " + std::to_string(b)};
+  if (b == kBackendCuda) {
+    const souk_cuda_bridge::DeviceInfo& dev = souk_cuda_bridge::device_info();
+    if (!dev.available) throw ArgError{souk::Code::NoDevice, "backend 'cuda' was asked for but " + dev.reason};
+    if (!cuda_supported)
+      throw ArgError{souk::Code::NoDevice, std::string("backend 'cuda' was asked for but ") + (op ? op : "this op") +
+                                               " has no CUDA kernel in this build (use backend 'cpu' or 'auto')"};
+  }
   return static_cast<int>(b);
 }
 
@@ -239,6 +246,8 @@ static Napi::Object ModuleInit(Napi::Env env, Napi::Object exports) {
   RegisterMachine(env, exports);
   RegisterRetrieval(env, exports);
   RegisterFactorization(env, exports);
+  RegisterDevice(env, exports);
+  souk_cuda_bridge::device_info();  // the device probe runs once, at the first load
   return exports;
 }
 

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "bridge.h"
 #include "souk/common.h"
 #include "souk/threads.h"
 
@@ -46,6 +47,9 @@ class Args {
   size_t size() const { return info_.Length(); }
   Napi::Env env() const { return info_.Env(); }
   bool IsNullish(size_t i) const { return i >= info_.Length() || info_[i].IsNull() || info_[i].IsUndefined(); }
+  Napi::Value Value(size_t i) const { return i < info_.Length() ? info_[i] : info_.Env().Undefined(); }
+  // Keeps argument i alive for an async op (the typed-array readers pin what they read).
+  void Pin(size_t i) { pins.emplace_back(Napi::Persistent(Value(i))); }
 
   int64_t Int(size_t i, const char* name) const;
   double Number(size_t i, const char* name) const;
@@ -79,9 +83,15 @@ class Job {
   virtual Napi::Value Result(Napi::Env env) { return env.Undefined(); }
 };
 
-// Backend selector shared by every op: 0 = cpu, 1 = ref.
-enum BackendCode : int { kBackendCpu = 0, kBackendRef = 1 };
-int ReadBackend(Args& a, size_t i);
+// Backend selector shared by every op: 0 = cpu, 1 = ref, 2 = cuda (device 0 through the bridge).
+enum BackendCode : int { kBackendCpu = 0, kBackendRef = 1, kBackendCuda = 2 };
+// Reads the selector; 2 without a usable device is ERR_NO_DEVICE with the probe's reason.
+// `cuda_supported`: the op has a CUDA path (else 2 is ERR_NO_DEVICE naming the op).
+int ReadBackend(Args& a, size_t i, bool cuda_supported = true, const char* op = nullptr);
+
+// A resident device matrix handed over as a DeviceMatrix handle (an External tagged by device.cc);
+// null when `v` is not one. A disposed handle is ERR_ARGUMENT.
+std::shared_ptr<souk_cuda_bridge::DeviceMatrix> DeviceHandleOf(const Napi::Value& v, const char* name);
 // A size argument in [0, max].
 int64_t ReadSize(Args& a, size_t i, const char* name, int64_t max = INT64_MAX / 4);
 
@@ -102,5 +112,6 @@ Napi::Value Guard(const Napi::CallbackInfo& info, F&& body) {
 void RegisterRetrieval(Napi::Env env, Napi::Object exports);
 void RegisterMachine(Napi::Env env, Napi::Object exports);
 void RegisterFactorization(Napi::Env env, Napi::Object exports);
+void RegisterDevice(Napi::Env env, Napi::Object exports);
 
 }  // namespace souk_addon

@@ -1,7 +1,9 @@
 // native/addon/factorization.cc — bindings of the Kernels II ops: alsSolve, alsLoss, sgdEpoch,
 // bprEpoch, and transposeCsr. Positional arguments (see packages/kernels/src/binding.ts); every
 // buffer length is re-checked against the shape it claims; sync or async like every op.
-// Backend selector: 0 = cpu, 1 = ref.
+// Backend selector: 0 = cpu, 1 = ref, 2 = cuda (the bridge: upload, cuda/src launcher, download; for
+// SGD/BPR `threads` becomes the number of parallel sample chunks, so threads = 1 reproduces the
+// reference's visiting order on the device as it does on the CPU).
 #include <algorithm>
 
 #include "addon.h"
@@ -12,7 +14,7 @@ namespace souk_addon {
 
 namespace {
 
-constexpr int kCpu = kBackendCpu, kRef = kBackendRef;
+constexpr int kCpu = kBackendCpu, kRef = kBackendRef, kCuda = kBackendCuda;
 // CSR dimensions are int32 indices.
 int64_t NonNeg(Args& a, size_t i, const char* name) { return ReadSize(a, i, name, INT32_MAX); }
 
@@ -32,6 +34,7 @@ struct AlsSolveJob : Job {
   souk::AlsParams p;
   int backend = kCpu;
   souk::Status Run(const souk::ExecContext& ctx) override {
+    if (backend == kCuda) return souk_cuda_bridge::als_solve(c, y, yty, x, p);
     return backend == kRef ? souk::als_solve_ref(c, y, yty, x, p) : souk::als_solve_cpu(ctx, c, y, yty, x, p);
   }
 };
@@ -43,6 +46,7 @@ struct AlsLossJob : Job {
   souk::AlsLossOut out;
   int backend = kCpu;
   souk::Status Run(const souk::ExecContext& ctx) override {
+    if (backend == kCuda) return souk_cuda_bridge::als_loss(c, x, y, p, &out);
     return backend == kRef ? souk::als_loss_ref(c, x, y, p, &out) : souk::als_loss_cpu(ctx, c, x, y, p, &out);
   }
   Napi::Value Result(Napi::Env env) override {
@@ -62,6 +66,7 @@ struct SgdJob : Job {
   souk::SgdOut out;
   int backend = kCpu;
   souk::Status Run(const souk::ExecContext& ctx) override {
+    if (backend == kCuda) return souk_cuda_bridge::sgd_epoch(r, p, q, ub, ib, params, &out, ctx.threads);
     return backend == kRef ? souk::sgd_epoch_ref(r, p, q, ub, ib, params, &out)
                            : souk::sgd_epoch_cpu(ctx, r, p, q, ub, ib, params, &out);
   }
@@ -81,6 +86,7 @@ struct BprJob : Job {
   souk::BprOut out;
   int backend = kCpu;
   souk::Status Run(const souk::ExecContext& ctx) override {
+    if (backend == kCuda) return souk_cuda_bridge::bpr_epoch(c, p, q, ib, params, &out, ctx.threads);
     return backend == kRef ? souk::bpr_epoch_ref(c, p, q, ib, params, &out)
                            : souk::bpr_epoch_cpu(ctx, c, p, q, ib, params, &out);
   }

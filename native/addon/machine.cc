@@ -12,7 +12,28 @@ static Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   o.Set("simdDetected", souk::isa_name(souk::detected_isa()));
   o.Set("threads", Instance(env)->pool->max_threads());
   o.Set("maxK", static_cast<double>(souk::kMaxK));
-  o.Set("cudaCompiled", false);
+  const souk_cuda_bridge::DeviceInfo& dev = souk_cuda_bridge::device_info();
+  o.Set("cudaCompiled", dev.compiled);
+  Napi::Object cuda = Napi::Object::New(env);
+  cuda.Set("compiled", dev.compiled);
+  cuda.Set("emulated", dev.emulated);
+  cuda.Set("available", dev.available);
+  cuda.Set("reason", dev.reason);
+  cuda.Set("runtimeVersion", dev.runtime_version);
+  cuda.Set("driverVersion", dev.driver_version);
+  cuda.Set("maxK", static_cast<double>(dev.max_k));
+  cuda.Set("memoryCap", static_cast<double>(dev.memory_cap));
+  if (!dev.name.empty()) {
+    Napi::Object d = Napi::Object::New(env);
+    d.Set("name", dev.name);
+    d.Set("computeCapability", std::to_string(dev.major) + "." + std::to_string(dev.minor));
+    d.Set("multiprocessors", dev.multiprocessors);
+    d.Set("totalMemory", static_cast<double>(dev.total_memory));
+    d.Set("sharedMemoryPerBlock", static_cast<double>(dev.shared_per_block));
+    d.Set("memoryBusWidth", dev.memory_bus_width);
+    cuda.Set("device", d);
+  }
+  o.Set("cuda", cuda);
   o.Set("napiVersion", NAPI_VERSION);
 #if defined(__VERSION__)
   o.Set("compiler", __VERSION__);

@@ -2,7 +2,9 @@
 // sampleTopK, gram. Each takes positional arguments (see packages/kernels/src/binding.ts),
 // re-checks every buffer length against the shape it claims, and runs sync or async.
 //
-// Backend selector (last-but-two argument): 0 = cpu, 1 = ref.
+// Backend selector (last-but-two argument): 0 = cpu, 1 = ref, 2 = cuda. With cuda, the query and
+// item matrices may also be DeviceMatrix handles (resident on the device); the bridge uploads the
+// rest and runs the cuda/src launchers on this (sync) or the AsyncWorker's (async) thread.
 #include "addon.h"
 #include "souk/retrieval.h"
 
@@ -10,7 +12,7 @@ namespace souk_addon {
 
 namespace {
 
-constexpr int kCpu = kBackendCpu, kRef = kBackendRef;
+constexpr int kCpu = kBackendCpu, kRef = kBackendRef, kCuda = kBackendCuda;
 int64_t NonNeg(Args& a, size_t i, const char* name) { return ReadSize(a, i, name); }
 
 int64_t Mul(int64_t a, int64_t b, const char* what) {
@@ -18,9 +20,23 @@ int64_t Mul(int64_t a, int64_t b, const char* what) {
   return a * b;
 }
 
-souk::MatrixView Matrix(Args& a, size_t data_i, int64_t rows, int64_t cols, const char* name) {
-  const float* p = a.F32(data_i, name, Mul(rows, cols, name));
-  return souk::MatrixView{p, rows, cols, cols};
+// A Float32Array of rows x cols, or (backend cuda only) a DeviceMatrix handle of that shape.
+souk_cuda_bridge::Operand Matrix(Args& a, size_t data_i, int64_t rows, int64_t cols, const char* name, int backend) {
+  souk_cuda_bridge::Operand o;
+  o.host = souk::MatrixView{nullptr, rows, cols, cols};
+  o.dev = DeviceHandleOf(a.Value(data_i), name);
+  if (o.dev) {
+    if (backend != kCuda)
+      throw ArgError{souk::Code::Argument, std::string("Expected a Float32Array for ") + name +
+                                               " but received a DeviceMatrix on the device (it needs backend 'cuda')"};
+    if (o.dev->rows != rows || o.dev->cols != cols)
+      throw ArgError{souk::Code::Shape, "Expected a " + std::to_string(rows) + " x " + std::to_string(cols) + " DeviceMatrix for " +
+                                            name + " but received " + std::to_string(o.dev->rows) + " x " + std::to_string(o.dev->cols)};
+    a.Pin(data_i);
+    return o;
+  }
+  o.host.data = a.F32(data_i, name, Mul(rows, cols, name));
+  return o;
 }
 
 souk::BitsetView Bitset(Args& a, size_t i, int64_t bits) {
@@ -54,54 +70,59 @@ int64_t ReadK(Args& a, size_t i) {
 // ---- jobs ----
 
 struct ScoresJob : Job {
-  souk::MatrixView q, items;
+  souk_cuda_bridge::Operand q, items;
   souk::MutMatrixView out;
   int backend = kCpu;
   souk::Status Run(const souk::ExecContext& ctx) override {
-    return backend == kRef ? souk::scores_ref(q, items, out) : souk::scores_cpu(ctx, q, items, out);
+    if (backend == kCuda) return souk_cuda_bridge::scores(q, items, out);
+    return backend == kRef ? souk::scores_ref(q.host, items.host, out) : souk::scores_cpu(ctx, q.host, items.host, out);
   }
 };
 
 struct TopKJob : Job {
-  souk::MatrixView q, items;
+  souk_cuda_bridge::Operand q, items;
   souk::TopKParams p;
   souk::TopKOut out;
   int backend = kCpu;
   souk::Status Run(const souk::ExecContext& ctx) override {
-    return backend == kRef ? souk::topk_ref(q, items, p, out) : souk::topk_cpu(ctx, q, items, p, out);
+    if (backend == kCuda) return souk_cuda_bridge::topk(q, items, p, out);
+    return backend == kRef ? souk::topk_ref(q.host, items.host, p, out) : souk::topk_cpu(ctx, q.host, items.host, p, out);
   }
 };
 
 struct SoftmaxJob : Job {
-  souk::MatrixView q, items;
+  souk_cuda_bridge::Operand q, items;
   souk::SoftmaxParams p;
   souk::TopKOut out;
   souk::SoftmaxOut sm;
   int backend = kCpu;
   souk::Status Run(const souk::ExecContext& ctx) override {
-    return backend == kRef ? souk::softmax_topk_ref(q, items, p, out, sm)
-                           : souk::softmax_topk_cpu(ctx, q, items, p, out, sm);
+    if (backend == kCuda) return souk_cuda_bridge::softmax_topk(q, items, p, out, sm);
+    return backend == kRef ? souk::softmax_topk_ref(q.host, items.host, p, out, sm)
+                           : souk::softmax_topk_cpu(ctx, q.host, items.host, p, out, sm);
   }
 };
 
 struct SampleJob : Job {
-  souk::MatrixView q, items;
+  souk_cuda_bridge::Operand q, items;
   souk::SampleParams p;
   souk::TopKOut out;
   souk::SoftmaxOut sm;
   int backend = kCpu;
   souk::Status Run(const souk::ExecContext& ctx) override {
-    return backend == kRef ? souk::sample_topk_ref(q, items, p, out, sm)
-                           : souk::sample_topk_cpu(ctx, q, items, p, out, sm);
+    if (backend == kCuda) return souk_cuda_bridge::sample_topk(q, items, p, out, sm);
+    return backend == kRef ? souk::sample_topk_ref(q.host, items.host, p, out, sm)
+                           : souk::sample_topk_cpu(ctx, q.host, items.host, p, out, sm);
   }
 };
 
 struct GramJob : Job {
-  souk::MatrixView y;
+  souk_cuda_bridge::Operand y;
   souk::MutMatrixView out;
   int backend = kCpu;
   souk::Status Run(const souk::ExecContext& ctx) override {
-    return backend == kRef ? souk::gram_ref(y, out) : souk::gram_cpu(ctx, y, out);
+    if (backend == kCuda) return souk_cuda_bridge::gram(y, out);
+    return backend == kRef ? souk::gram_ref(y.host, out) : souk::gram_cpu(ctx, y.host, out);
   }
 };
 
@@ -112,13 +133,13 @@ Napi::Value Scores(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     Args a(info);
     auto job = std::make_unique<ScoresJob>();
+    job->backend = ReadBackend(a, 7);
     int64_t m = NonNeg(a, 1, "m"), d = NonNeg(a, 2, "d"), n = NonNeg(a, 4, "n");
-    job->q = Matrix(a, 0, m, d, "queries.data");
-    job->items = Matrix(a, 3, n, d, "items.data");
+    job->q = Matrix(a, 0, m, d, "queries.data", job->backend);
+    job->items = Matrix(a, 3, n, d, "items.data", job->backend);
     float* out = a.F32Out(5, "out", Mul(m, n, "scores output"));
     job->out = souk::MutMatrixView{out, m, n, n};
     int threads = static_cast<int>(a.Int(6, "threads"));
-    job->backend = ReadBackend(a, 7);
     bool async = a.Bool(8, "async");
     return Dispatch(info, std::move(job), a, threads, async);
   });
@@ -130,16 +151,16 @@ Napi::Value TopK(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     Args a(info);
     auto job = std::make_unique<TopKJob>();
+    job->backend = ReadBackend(a, 15);
     int64_t m = NonNeg(a, 1, "m"), d = NonNeg(a, 2, "d"), n = NonNeg(a, 4, "n");
-    job->q = Matrix(a, 0, m, d, "queries.data");
-    job->items = Matrix(a, 3, n, d, "items.data");
+    job->q = Matrix(a, 0, m, d, "queries.data", job->backend);
+    job->items = Matrix(a, 3, n, d, "items.data", job->backend);
     job->p.k = ReadK(a, 5);
     job->p.exclude = a.Csr(6, "exclude", m, n);  // reads 6, 7 (no data array)
     job->p.allow = Bitset(a, 8, n);
     job->p.candidates = a.Csr(9, "candidates", m, n);  // reads 9, 10
     job->out = TopKOutputs(a, 11, m, job->p.k);
     int threads = static_cast<int>(a.Int(14, "threads"));
-    job->backend = ReadBackend(a, 15);
     bool async = a.Bool(16, "async");
     return Dispatch(info, std::move(job), a, threads, async);
   });
@@ -151,9 +172,10 @@ Napi::Value SoftmaxTopK(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     Args a(info);
     auto job = std::make_unique<SoftmaxJob>();
+    job->backend = ReadBackend(a, 16);
     int64_t m = NonNeg(a, 1, "m"), d = NonNeg(a, 2, "d"), n = NonNeg(a, 4, "n");
-    job->q = Matrix(a, 0, m, d, "queries.data");
-    job->items = Matrix(a, 3, n, d, "items.data");
+    job->q = Matrix(a, 0, m, d, "queries.data", job->backend);
+    job->items = Matrix(a, 3, n, d, "items.data", job->backend);
     job->p.k = ReadK(a, 5);
     job->p.temperature = a.Number(6, "temperature");
     job->p.exclude = a.Csr(7, "exclude", m, n);
@@ -162,7 +184,6 @@ Napi::Value SoftmaxTopK(const Napi::CallbackInfo& info) {
     job->sm.probs = a.F32Out(13, "out.probs", Mul(m, job->p.k, "probs"));
     job->sm.log_z = a.F32Out(14, "out.logZ", m);
     int threads = static_cast<int>(a.Int(15, "threads"));
-    job->backend = ReadBackend(a, 16);
     bool async = a.Bool(17, "async");
     return Dispatch(info, std::move(job), a, threads, async);
   });
@@ -174,9 +195,10 @@ Napi::Value SampleTopK(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     Args a(info);
     auto job = std::make_unique<SampleJob>();
+    job->backend = ReadBackend(a, 17);
     int64_t m = NonNeg(a, 1, "m"), d = NonNeg(a, 2, "d"), n = NonNeg(a, 4, "n");
-    job->q = Matrix(a, 0, m, d, "queries.data");
-    job->items = Matrix(a, 3, n, d, "items.data");
+    job->q = Matrix(a, 0, m, d, "queries.data", job->backend);
+    job->items = Matrix(a, 3, n, d, "items.data", job->backend);
     job->p.k = ReadK(a, 5);
     job->p.temperature = a.Number(6, "temperature");
     job->p.seed = a.Seed(7, "seed");
@@ -186,7 +208,6 @@ Napi::Value SampleTopK(const Napi::CallbackInfo& info) {
     job->sm.probs = a.F32Out(14, "out.probs", Mul(m, job->p.k, "probs"));
     job->sm.log_z = a.F32Out(15, "out.logZ", m);
     int threads = static_cast<int>(a.Int(16, "threads"));
-    job->backend = ReadBackend(a, 17);
     bool async = a.Bool(18, "async");
     return Dispatch(info, std::move(job), a, threads, async);
   });
@@ -197,12 +218,12 @@ Napi::Value Gram(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     Args a(info);
     auto job = std::make_unique<GramJob>();
+    job->backend = ReadBackend(a, 5);
     int64_t n = NonNeg(a, 1, "n"), d = NonNeg(a, 2, "d");
-    job->y = Matrix(a, 0, n, d, "y.data");
+    job->y = Matrix(a, 0, n, d, "y.data", job->backend);
     float* out = a.F32Out(3, "out", Mul(d, d, "gram output"));
     job->out = souk::MutMatrixView{out, d, d, d};
     int threads = static_cast<int>(a.Int(4, "threads"));
-    job->backend = ReadBackend(a, 5);
     bool async = a.Bool(6, "async");
     return Dispatch(info, std::move(job), a, threads, async);
   });

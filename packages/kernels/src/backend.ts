@@ -2,8 +2,10 @@
  * Backend choice and capabilities.
  *
  * `backend: 'auto' | 'cpu' | 'ref' | 'cuda'` chooses per call; `setDefaultBackend()` per process.
- * `auto` picks CUDA when the addon was built with it and a device is present, else the CPU; the
- * choice and its reason are in {@link capabilities} and printed once under `NODE_DEBUG=souk`.
+ * `auto` picks CUDA when the addon was built with it and the probe at load found a device (and the
+ * op has a CUDA kernel and k fits the CUDA maxK), else the CPU; the choice and its reason are in
+ * {@link capabilities} and printed once under `NODE_DEBUG=souk`. `cuda` without a usable device is
+ * `ERR_NO_DEVICE` with the probe's reason ("no CUDA driver", "no CUDA device", "built without CUDA").
  * @packageDocumentation
  */
 import { debuglog } from 'node:util';
@@ -23,6 +25,46 @@ export interface ExecOptions {
   threads?: number;
 }
 
+/** Device 0 as the CUDA runtime describes it. */
+export interface CudaDevice {
+  /** e.g. "NVIDIA H100 80GB HBM3" ("SIMT emulator" in the emulated test build). */
+  name: string;
+  /** "major.minor", e.g. "9.0". */
+  computeCapability: string;
+  /** Streaming multiprocessors. */
+  multiprocessors: number;
+  /** Device memory in bytes. */
+  totalMemory: number;
+  /** Opt-in shared memory per block, bytes. */
+  sharedMemoryPerBlock: number;
+  /** Memory bus width in bits. */
+  memoryBusWidth: number;
+}
+
+/** The CUDA backend's status in this process (probed once, when the addon loads). */
+export interface CudaCapabilities {
+  /** The addon carries a CUDA backend (built with nvcc; or the emulated test build). */
+  compiled: boolean;
+  /** A usable device was found: `backend: 'cuda'` works and `auto` picks it. */
+  available: boolean;
+  /** The SIMT emulator stands in for the GPU (souk_emu.node, CI only). */
+  emulated: boolean;
+  /** Why CUDA is not available ('' when it is). */
+  reason: string;
+  /** Names of the devices in use (device 0), empty when none. */
+  devices: string[];
+  /** Device 0, when the runtime could describe it. */
+  device?: CudaDevice;
+  /** Largest k of the CUDA top-K ops (the CPU's is {@link Capabilities.maxK}). */
+  maxK: number;
+  /** CUDA runtime version the addon was built with (e.g. 13000); 0 without CUDA. */
+  runtimeVersion: number;
+  /** Driver's CUDA version (0: no driver). */
+  driverVersion: number;
+  /** SOUK_CUDA_MAX_BYTES: cap on the device memory Souk allocates (0 = none). */
+  memoryCap: number;
+}
+
 /** What this build and machine offer. */
 export interface Capabilities {
   /** SIMD level the CPU kernels use now. */
@@ -37,8 +79,8 @@ export interface Capabilities {
   backends: Array<'cpu' | 'ref' | 'cuda'>;
   /** What `auto` resolves to, and why. */
   auto: { backend: 'cpu' | 'cuda'; reason: string };
-  /** CUDA: compiled into the addon, devices found. */
-  cuda: { compiled: boolean; devices: string[]; reason: string };
+  /** The CUDA backend: compiled in, usable, why not, device 0 and its limits. */
+  cuda: CudaCapabilities;
   /** N-API version the addon targets. */
   napiVersion: number;
   /** Compiler that built the addon. */
@@ -64,15 +106,29 @@ export function getDefaultBackend(): Backend {
 export function capabilities(): Capabilities {
   const b = loadBinding();
   const c = b.capabilities();
-  const cudaReason = c.cudaCompiled ? 'no CUDA device found' : 'this addon was built without CUDA (SOUK_CUDA=OFF)';
+  const n = c.cuda;
+  const cuda: CudaCapabilities = {
+    compiled: n.compiled,
+    available: n.available,
+    emulated: n.emulated,
+    reason: n.reason,
+    devices: n.available && n.device ? [n.device.name] : [],
+    ...(n.device ? { device: { ...n.device } } : {}),
+    maxK: n.maxK,
+    runtimeVersion: n.runtimeVersion,
+    driverVersion: n.driverVersion,
+    memoryCap: n.memoryCap,
+  };
   return {
     simd: c.simd,
     simdDetected: c.simdDetected,
     threads: c.threads,
     maxK: c.maxK,
-    backends: ['cpu', 'ref'],
-    auto: { backend: 'cpu', reason: cudaReason },
-    cuda: { compiled: c.cudaCompiled, devices: [], reason: cudaReason },
+    backends: n.available ? ['cpu', 'ref', 'cuda'] : ['cpu', 'ref'],
+    auto: n.available
+      ? { backend: 'cuda', reason: `${n.emulated ? 'emulated ' : ''}CUDA device 0 (${n.device?.name ?? 'unnamed'})` }
+      : { backend: 'cpu', reason: n.reason },
+    cuda,
     napiVersion: c.napiVersion,
     compiler: c.compiler,
   };
@@ -86,8 +142,34 @@ export function setSimdLevel(level: 'scalar' | 'avx2' | 'avx512'): string {
   return loadBinding().setSimd(level);
 }
 
-/** Native backend selector for the binding: 0 = cpu, 1 = ref. @internal */
-export function resolveBackend(opts: ExecOptions | undefined): { binding: NativeBinding; code: number; threads: number } {
+/** What an op can do on CUDA, for {@link resolveBackend}. @internal */
+export interface OpSupport {
+  /** The op's name, for messages. */
+  name: string;
+  /** The op has a CUDA kernel in this build. */
+  cuda: boolean;
+  /** The op's k (top-K family): `auto` stays on the CPU when k exceeds the CUDA maxK. */
+  k?: number;
+}
+
+let cudaInfo: { available: boolean; reason: string; maxK: number } | undefined;
+function cudaStatus(binding: NativeBinding): { available: boolean; reason: string; maxK: number } {
+  if (!cudaInfo) {
+    const c = binding.capabilities().cuda;
+    cudaInfo = { available: c.available, reason: c.reason, maxK: c.maxK };
+  }
+  return cudaInfo;
+}
+
+/**
+ * The native backend selector for one call: 0 = cpu, 1 = ref, 2 = cuda. `auto` gives cuda when a
+ * device is available, the op has a CUDA kernel and its k fits; `cuda` without one of those is
+ * `ERR_NO_DEVICE`. @internal
+ */
+export function resolveBackend(
+  opts: ExecOptions | undefined,
+  op: OpSupport = { name: 'this op', cuda: false },
+): { binding: NativeBinding; code: number; threads: number; backend: 'cpu' | 'ref' | 'cuda' } {
   const binding = loadBinding();
   const backend = opts?.backend ?? defaultBackend;
   const threads = opts?.threads ?? 0;
@@ -96,17 +178,29 @@ export function resolveBackend(opts: ExecOptions | undefined): { binding: Native
   }
   switch (backend) {
     case 'cpu':
-      return { binding, code: 0, threads };
+      return { binding, code: 0, threads, backend: 'cpu' };
     case 'ref':
-      return { binding, code: 1, threads };
-    case 'auto':
+      return { binding, code: 1, threads, backend: 'ref' };
+    case 'auto': {
+      const cuda = cudaStatus(binding);
+      const useCuda = cuda.available && op.cuda && (op.k === undefined || op.k <= cuda.maxK);
       if (!announced) {
         announced = true;
-        log('backend auto -> cpu (%s)', capabilities().auto.reason);
+        log('backend auto -> %s (%s)', cuda.available ? 'cuda' : 'cpu', capabilities().auto.reason);
       }
-      return { binding, code: 0, threads };
-    case 'cuda':
-      throw new KernelError(`backend 'cuda' was asked for but ${capabilities().cuda.reason}`, 'ERR_NO_DEVICE');
+      return useCuda ? { binding, code: 2, threads, backend: 'cuda' } : { binding, code: 0, threads, backend: 'cpu' };
+    }
+    case 'cuda': {
+      const cuda = cudaStatus(binding);
+      if (!cuda.available) throw new KernelError(`backend 'cuda' was asked for but ${cuda.reason}`, 'ERR_NO_DEVICE');
+      if (!op.cuda) {
+        throw new KernelError(
+          `backend 'cuda' was asked for but ${op.name} has no CUDA kernel in this build (use backend 'cpu' or 'auto')`,
+          'ERR_NO_DEVICE',
+        );
+      }
+      return { binding, code: 2, threads, backend: 'cuda' };
+    }
     default:
       throw invalid('ERR_ARGUMENT', "'auto', 'cpu', 'ref' or 'cuda'", 'backend', backend);
   }

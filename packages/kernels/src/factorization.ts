@@ -8,7 +8,10 @@
  *  - ALS: for each row u, solve (YᵀY + Yᵀ(C_u − I)Y + λI) x_u = Yᵀ C_u p_u; a negative
  *    confidence is an explicit dislike (preference 0, confidence |c|); rows with no items get 0;
  *  - SGD and BPR are Hogwild across threads; with `threads: 1` and a seed they are bit-for-bit
- *    reproducible, and the `ref` and `cpu` backends visit the same samples in the same order.
+ *    reproducible, and the `ref` and `cpu` backends visit the same samples in the same order;
+ *  - on the CUDA backend (cuda/src launchers) the factors are copied to the device, updated there
+ *    and copied back (left unchanged when the op fails); for SGD and BPR `threads` is the number of
+ *    sample chunks run in parallel (one warp each), so `threads: 1` visits the reference's order.
  * @packageDocumentation
  */
 import { resolveBackend, withCallerStack, type ExecOptions } from './backend.js';
@@ -137,7 +140,7 @@ function prepAlsSolve(c: CsrMatrix, y: Matrix, yty: Matrix, x: Matrix, opts: Als
   const solver = opts.solver ?? 'cg';
   if (solver !== 'cg' && solver !== 'cholesky') throw invalid('ERR_ARGUMENT', "'cg' or 'cholesky'", 'solver', solver);
   const cgSteps = opts.cgSteps === undefined ? 3 : checkInt(opts.cgSteps, 'cgSteps', 1, 1000);
-  const { binding, code, threads } = resolveBackend(opts);
+  const { binding, code, threads } = resolveBackend(opts, { name: 'alsSolve', cuda: true });
   return () =>
     binding.alsSolve(conf.indptr, conf.indices, conf.data, conf.rows, conf.cols, ym.data, d, g.data, xm.data, reg,
       solver === 'cg' ? 0 : 1, cgSteps, threads, code, async);
@@ -167,7 +170,7 @@ function prepAlsLoss(c: CsrMatrix, x: Matrix, y: Matrix, opts: { regularization?
   const xm = factorsFor(x, 'x', conf.rows);
   const ym = factorsFor(y, 'y', conf.cols, xm.cols);
   const reg = opts.regularization === undefined ? 0.01 : checkNumber(opts.regularization, 'regularization', 'a finite number >= 0', nonNegFinite);
-  const { binding, code, threads } = resolveBackend(opts);
+  const { binding, code, threads } = resolveBackend(opts, { name: 'alsLoss', cuda: true });
   return () => binding.alsLoss(conf.indptr, conf.indices, conf.data, conf.rows, conf.cols, xm.data, ym.data, xm.cols, reg, threads, code, async);
 }
 
@@ -198,7 +201,7 @@ function prepSgd(r: CsrMatrix, p: Matrix, q: Matrix, biases: MfBiases, opts: Sgd
   const lr = opts.learningRate === undefined ? 0.01 : checkNumber(opts.learningRate, 'learningRate', 'a finite number > 0', positiveFinite);
   const reg = opts.regularization === undefined ? 0.02 : checkNumber(opts.regularization, 'regularization', 'a finite number >= 0', nonNegFinite);
   const seed = seedOf(opts.seed);
-  const { binding, code, threads } = resolveBackend(opts);
+  const { binding, code, threads } = resolveBackend(opts, { name: 'sgdEpoch', cuda: true });
   return () =>
     binding.sgdEpoch(ratings.indptr, ratings.indices, ratings.data, ratings.rows, ratings.cols, pm.data, qm.data, pm.cols, ub, ib,
       lr, reg, mu, seed, threads, code, async);
@@ -233,7 +236,7 @@ function prepBpr(c: CsrMatrix, p: Matrix, q: Matrix, itemBias: Float32Array, opt
   const seed = seedOf(opts.seed);
   const negatives = opts.negatives ?? 'popularity';
   if (negatives !== 'popularity' && negatives !== 'uniform') throw invalid('ERR_ARGUMENT', "'popularity' or 'uniform'", 'negatives', negatives);
-  const { binding, code, threads } = resolveBackend(opts);
+  const { binding, code, threads } = resolveBackend(opts, { name: 'bprEpoch', cuda: true });
   return () =>
     binding.bprEpoch(inter.indptr, inter.indices, inter.rows, inter.cols, pm.data, qm.data, pm.cols, ib, lr, reg, samples, seed, verify,
       negatives === 'popularity' ? 0 : 1, threads, code, async);

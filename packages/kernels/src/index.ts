@@ -2,8 +2,8 @@
  * `@souk/kernels`: Souk's numeric kernels behind one typed API.
  *
  * Every op runs on a backend (`'cpu'` by default: multithreaded SIMD; `'ref'`: the scalar
- * reference; `'cuda'` when built with it and a GPU is present) with the same signature and the
- * same answers. Bad input throws a {@link KernelError} with a stable `code`.
+ * reference; `'cuda'` when built with it and a GPU is present: `auto` picks it) with the same
+ * signature and the same answers. {@link DeviceMatrix} keeps a matrix resident on the device. Bad input throws a {@link KernelError} with a stable `code`.
  * @packageDocumentation
  */
 export type { Matrix, CsrMatrix, ItemBitset } from './types.js';
@@ -15,8 +15,11 @@ export {
   setSimdLevel,
   type Backend,
   type Capabilities,
+  type CudaCapabilities,
+  type CudaDevice,
   type ExecOptions,
 } from './backend.js';
+export { DeviceMatrix } from './device.js';
 export {
   topK,
   topKSync,
@@ -37,9 +40,10 @@ export {
   type TopKOutput,
   type SoftmaxTopKOutput,
   type CsrPattern,
+  type Dense,
 } from './retrieval.js';
 export { matrix, bitsetFromIndices, bitsetHas, csrFromRows } from './util.js';
-export { measureMachine, type MachineLimits } from './machine.js';
+export { measureMachine, measureDevice, deviceMemory, type MachineLimits, type DeviceLimits } from './machine.js';
 export {
   alsSolve,
   alsSolveSync,

@@ -8,13 +8,16 @@
  *    rows with fewer than k admissible items are padded with index -1 and score -Infinity, and
  *    `counts[q]` says how many entries are real;
  *  - NaN or ±Infinity in an input matrix rejects with `ERR_NON_FINITE`;
+ *  - queries and items (and `gram`'s y) may be {@link DeviceMatrix}es, resident on the device;
+ *  - on the CUDA backend k is at most `capabilities().cuda.maxK` (`auto` uses the CPU above it);
  *  - bad arguments throw a {@link KernelError} with a stable code before any work starts.
  * @packageDocumentation
  */
 import { resolveBackend, withCallerStack, type ExecOptions } from './backend.js';
+import { denseArg, type DenseArg, type DeviceMatrix } from './device.js';
 import { invalid } from './errors.js';
 import type { ItemBitset, Matrix } from './types.js';
-import { checkBitset, checkCsr, checkInt, checkMatrix, checkNumber, checkOut, type CsrPattern } from './validate.js';
+import { checkBitset, checkCsr, checkInt, checkNumber, checkOut, type CsrPattern } from './validate.js';
 
 export type { CsrPattern } from './validate.js';
 
@@ -120,17 +123,20 @@ export interface DenseOptions extends ExecOptions {
 
 // ---------------------------------------------------------------------------------------------
 
+/** A host matrix or a matrix resident on the device. */
+export type Dense = Matrix | DeviceMatrix;
+
 interface Prepared {
-  q: Matrix;
-  items: Matrix;
+  q: DenseArg;
+  items: DenseArg;
   k: number;
   exclude: CsrPattern | undefined;
   allow: ItemBitset | undefined;
 }
 
-function prepareTopK(queries: Matrix, items: Matrix, opts: { k: number; exclude?: CsrPattern; allow?: ItemBitset }): Prepared {
-  const q = checkMatrix(queries, 'queries');
-  const it = checkMatrix(items, 'items');
+function prepareTopK(queries: Dense, items: Dense, opts: { k: number; exclude?: CsrPattern; allow?: ItemBitset }): Prepared {
+  const q = denseArg(queries, 'queries');
+  const it = denseArg(items, 'items');
   if (q.cols !== it.cols) throw invalid('ERR_SHAPE', `items with ${q.cols} columns (the queries' dimension)`, 'items.cols', it.cols);
   if (typeof opts !== 'object' || opts === null) throw invalid('ERR_TYPE', 'an options object with k', 'options', opts);
   const k = checkKValue(opts.k);
@@ -191,14 +197,15 @@ function seedOf(seed: unknown): number | bigint {
 
 // ---- topK ----
 
-function runTopK(queries: Matrix, items: Matrix, opts: TopKOptions, async: boolean): { call: () => unknown; result: TopKResult } {
+function runTopK(queries: Dense, items: Dense, opts: TopKOptions, async: boolean): { call: () => unknown; result: TopKResult } {
   const p = prepareTopK(queries, items, opts);
   const candidates = opts.candidates === undefined ? undefined : checkCsr(opts.candidates, 'candidates', p.q.rows, p.items.rows, false);
-  const { binding, code, threads } = resolveBackend(opts);
+  const { binding, code, threads } = resolveBackend(opts, { name: 'topK', cuda: true, k: p.k });
   const result = topKOutputs(p.q.rows, p.k, opts.out);
+  const q = p.q.argument(code), it = p.items.argument(code);
   const call = () =>
     binding.topK(
-      p.q.data, p.q.rows, p.q.cols, p.items.data, p.items.rows, p.k,
+      q, p.q.rows, p.q.cols, it, p.items.rows, p.k,
       p.exclude?.indptr ?? null, p.exclude?.indices ?? null, p.allow?.bytes ?? null,
       candidates?.indptr ?? null, candidates?.indices ?? null,
       result.indices, result.scores, result.counts, threads, code, async,
@@ -209,15 +216,15 @@ function runTopK(queries: Matrix, items: Matrix, opts: TopKOptions, async: boole
 /**
  * The k best items per query by `q · i`, fused: the m × n score matrix is never materialised.
  *
- * @param queries - m × d query (user) vectors.
- * @param items - n × d item vectors.
+ * @param queries - m × d query (user) vectors (a Matrix or a DeviceMatrix).
+ * @param items - n × d item vectors (a Matrix or a DeviceMatrix).
  * @example
  * ```ts
  * const top = await topK(users, items, { k: 10, exclude: seen });
  * top.row(0).indices; // the 10 best items for user 0, best first
  * ```
  */
-export function topK(queries: Matrix, items: Matrix, options: TopKOptions): Promise<TopKResult> {
+export function topK(queries: Dense, items: Dense, options: TopKOptions): Promise<TopKResult> {
   try {
     const { call, result } = runTopK(queries, items, options, true);
     return withCallerStack(call, () => result);
@@ -227,7 +234,7 @@ export function topK(queries: Matrix, items: Matrix, options: TopKOptions): Prom
 }
 
 /** Synchronous {@link topK}, for small calls (blocks the event loop while it runs). */
-export function topKSync(queries: Matrix, items: Matrix, options: TopKOptions): TopKResult {
+export function topKSync(queries: Dense, items: Dense, options: TopKOptions): TopKResult {
   const { call, result } = runTopK(queries, items, options, false);
   call();
   return result;
@@ -235,14 +242,15 @@ export function topKSync(queries: Matrix, items: Matrix, options: TopKOptions): 
 
 // ---- softmaxTopK ----
 
-function runSoftmax(queries: Matrix, items: Matrix, opts: SoftmaxTopKOptions, async: boolean) {
+function runSoftmax(queries: Dense, items: Dense, opts: SoftmaxTopKOptions, async: boolean) {
   const p = prepareTopK(queries, items, opts);
   const temperature = temperatureOf(opts.temperature);
-  const { binding, code, threads } = resolveBackend(opts);
+  const { binding, code, threads } = resolveBackend(opts, { name: 'softmaxTopK', cuda: true, k: p.k });
   const result = softmaxOutputs(p.q.rows, p.k, opts.out);
+  const q = p.q.argument(code), it = p.items.argument(code);
   const call = () =>
     binding.softmaxTopK(
-      p.q.data, p.q.rows, p.q.cols, p.items.data, p.items.rows, p.k, temperature,
+      q, p.q.rows, p.q.cols, it, p.items.rows, p.k, temperature,
       p.exclude?.indptr ?? null, p.exclude?.indices ?? null, p.allow?.bytes ?? null,
       result.indices, result.scores, result.counts, result.probs, result.logZ, threads, code, async,
     );
@@ -254,7 +262,7 @@ function runSoftmax(queries: Matrix, items: Matrix, opts: SoftmaxTopKOptions, as
  * over all admissible items, and `logZ` per query, computed in the same pass (online
  * log-sum-exp).
  */
-export function softmaxTopK(queries: Matrix, items: Matrix, options: SoftmaxTopKOptions): Promise<SoftmaxTopKResult> {
+export function softmaxTopK(queries: Dense, items: Dense, options: SoftmaxTopKOptions): Promise<SoftmaxTopKResult> {
   try {
     const { call, result } = runSoftmax(queries, items, options, true);
     return withCallerStack(call, () => result);
@@ -264,7 +272,7 @@ export function softmaxTopK(queries: Matrix, items: Matrix, options: SoftmaxTopK
 }
 
 /** Synchronous {@link softmaxTopK}. */
-export function softmaxTopKSync(queries: Matrix, items: Matrix, options: SoftmaxTopKOptions): SoftmaxTopKResult {
+export function softmaxTopKSync(queries: Dense, items: Dense, options: SoftmaxTopKOptions): SoftmaxTopKResult {
   const { call, result } = runSoftmax(queries, items, options, false);
   call();
   return result;
@@ -272,15 +280,16 @@ export function softmaxTopKSync(queries: Matrix, items: Matrix, options: Softmax
 
 // ---- sampleTopK ----
 
-function runSample(queries: Matrix, items: Matrix, opts: SampleTopKOptions, async: boolean) {
+function runSample(queries: Dense, items: Dense, opts: SampleTopKOptions, async: boolean) {
   const p = prepareTopK(queries, items, opts);
   const temperature = temperatureOf(opts.temperature);
   const seed = seedOf(opts.seed);
-  const { binding, code, threads } = resolveBackend(opts);
+  const { binding, code, threads } = resolveBackend(opts, { name: 'sampleTopK', cuda: true, k: p.k });
   const result = softmaxOutputs(p.q.rows, p.k, opts.out);
+  const q = p.q.argument(code), it = p.items.argument(code);
   const call = () =>
     binding.sampleTopK(
-      p.q.data, p.q.rows, p.q.cols, p.items.data, p.items.rows, p.k, temperature, seed,
+      q, p.q.rows, p.q.cols, it, p.items.rows, p.k, temperature, seed,
       p.exclude?.indptr ?? null, p.exclude?.indices ?? null, p.allow?.bytes ?? null,
       result.indices, result.scores, result.counts, result.probs, result.logZ, threads, code, async,
     );
@@ -293,7 +302,7 @@ function runSample(queries: Matrix, items: Matrix, opts: SampleTopKOptions, asyn
  * scores, `probs` the softmax probability of each drawn item. The draw depends only on the seed,
  * the query row and the item index: the same on every backend and thread count.
  */
-export function sampleTopK(queries: Matrix, items: Matrix, options: SampleTopKOptions): Promise<SoftmaxTopKResult> {
+export function sampleTopK(queries: Dense, items: Dense, options: SampleTopKOptions): Promise<SoftmaxTopKResult> {
   try {
     const { call, result } = runSample(queries, items, options, true);
     return withCallerStack(call, () => result);
@@ -303,7 +312,7 @@ export function sampleTopK(queries: Matrix, items: Matrix, options: SampleTopKOp
 }
 
 /** Synchronous {@link sampleTopK}. */
-export function sampleTopKSync(queries: Matrix, items: Matrix, options: SampleTopKOptions): SoftmaxTopKResult {
+export function sampleTopKSync(queries: Dense, items: Dense, options: SampleTopKOptions): SoftmaxTopKResult {
   const { call, result } = runSample(queries, items, options, false);
   call();
   return result;
@@ -311,19 +320,20 @@ export function sampleTopKSync(queries: Matrix, items: Matrix, options: SampleTo
 
 // ---- scores ----
 
-function runScores(queries: Matrix, items: Matrix, opts: DenseOptions | undefined, async: boolean) {
-  const q = checkMatrix(queries, 'queries');
-  const it = checkMatrix(items, 'items');
+function runScores(queries: Dense, items: Dense, opts: DenseOptions | undefined, async: boolean) {
+  const q = denseArg(queries, 'queries');
+  const it = denseArg(items, 'items');
   if (q.cols !== it.cols) throw invalid('ERR_SHAPE', `items with ${q.cols} columns (the queries' dimension)`, 'items.cols', it.cols);
-  const { binding, code, threads } = resolveBackend(opts);
+  const { binding, code, threads } = resolveBackend(opts, { name: 'scores', cuda: true });
   const out = opts?.out ? checkOut(opts.out, Float32Array, q.rows * it.rows, 'out') : new Float32Array(q.rows * it.rows);
   const result: Matrix = { data: out, rows: q.rows, cols: it.rows };
-  const call = () => binding.scores(q.data, q.rows, q.cols, it.data, it.rows, out, threads, code, async);
+  const qa = q.argument(code), ia = it.argument(code);
+  const call = () => binding.scores(qa, q.rows, q.cols, ia, it.rows, out, threads, code, async);
   return { call, result };
 }
 
 /** All scores `Q · Iᵀ` as an m × n matrix. Use {@link topK} when only the best items matter. */
-export function scores(queries: Matrix, items: Matrix, options?: DenseOptions): Promise<Matrix> {
+export function scores(queries: Dense, items: Dense, options?: DenseOptions): Promise<Matrix> {
   try {
     const { call, result } = runScores(queries, items, options, true);
     return withCallerStack(call, () => result);
@@ -333,7 +343,7 @@ export function scores(queries: Matrix, items: Matrix, options?: DenseOptions): 
 }
 
 /** Synchronous {@link scores}. */
-export function scoresSync(queries: Matrix, items: Matrix, options?: DenseOptions): Matrix {
+export function scoresSync(queries: Dense, items: Dense, options?: DenseOptions): Matrix {
   const { call, result } = runScores(queries, items, options, false);
   call();
   return result;
@@ -341,18 +351,19 @@ export function scoresSync(queries: Matrix, items: Matrix, options?: DenseOption
 
 // ---- gram ----
 
-function runGram(y: Matrix, opts: DenseOptions | undefined, async: boolean) {
-  const m = checkMatrix(y, 'y');
-  const { binding, code, threads } = resolveBackend(opts);
+function runGram(y: Dense, opts: DenseOptions | undefined, async: boolean) {
+  const m = denseArg(y, 'y');
+  const { binding, code, threads } = resolveBackend(opts, { name: 'gram', cuda: true });
   const d = m.cols;
   const out = opts?.out ? checkOut(opts.out, Float32Array, d * d, 'out') : new Float32Array(d * d);
   const result: Matrix = { data: out, rows: d, cols: d };
-  const call = () => binding.gram(m.data, m.rows, d, out, threads, code, async);
+  const ya = m.argument(code);
+  const call = () => binding.gram(ya, m.rows, d, out, threads, code, async);
   return { call, result };
 }
 
 /** The Gram matrix `Yᵀ Y` (d × d), accumulated in double. */
-export function gram(y: Matrix, options?: DenseOptions): Promise<Matrix> {
+export function gram(y: Dense, options?: DenseOptions): Promise<Matrix> {
   try {
     const { call, result } = runGram(y, options, true);
     return withCallerStack(call, () => result);
@@ -362,7 +373,7 @@ export function gram(y: Matrix, options?: DenseOptions): Promise<Matrix> {
 }
 
 /** Synchronous {@link gram}. */
-export function gramSync(y: Matrix, options?: DenseOptions): Matrix {
+export function gramSync(y: Dense, options?: DenseOptions): Matrix {
   const { call, result } = runGram(y, options, false);
   call();
   return result;

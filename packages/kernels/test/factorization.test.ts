@@ -1,10 +1,15 @@
-// Kernels II over the ref and cpu backends: ALS solves against an independent dense
+// Kernels II over the ref, cpu (and, with a device, cuda) backends: ALS solves against an independent dense
 // double-precision solve, CG convergence, the loss formula, ALS/SGD/BPR convergence on planted
 // structure, reproducibility, and typed errors for bad input.
 import { describe, expect, it } from 'vitest';
 
 import {
+  alsLoss,
   alsLossSync,
+  alsSolve,
+  bprEpoch,
+  capabilities,
+  sgdEpoch,
   alsSolveSync,
   bprEpochSync,
   gramSync,
@@ -19,7 +24,9 @@ import {
 import { assertClose } from '../../../test/support/assert.js';
 import { randomMatrix, rng } from '../../../test/support/random.js';
 
-const backends = ['ref', 'cpu'] as const;
+// 'cuda' joins when a device is available (a GPU, or the emulated addon: scripts/emu-addon-test.mjs).
+const cudaAvailable = capabilities().cuda.available;
+const backends = ['ref', 'cpu', ...(cudaAvailable ? (['cuda'] as const) : [])] as const;
 
 /** A random users x items CSR with sorted rows; values from `value(r)`. */
 function randomCsr(users: number, items: number, perRow: number, seed: number, value: (r: () => number) => number): CsrMatrix {
@@ -216,7 +223,8 @@ function plantedBlocks(users: number, items: number, groups: number, density: nu
 }
 
 describe.each(backends)('ALS training, backend %s', (backend) => {
-  it('loss decreases monotonically and the planted blocks are recovered', () => {
+  // Async forms: the loop stays off the test worker's event loop (slow under the emulated device).
+  it('loss decreases monotonically and the planted blocks are recovered', async () => {
     const users = 120, items = 90, groups = 3, d = 8, reg = 0.1, alpha = 10;
     const inter = plantedBlocks(users, items, groups, 0.5, 31);
     const conf = { ...inter, data: inter.data.map((v) => 1 + alpha * v) };
@@ -224,9 +232,9 @@ describe.each(backends)('ALS training, backend %s', (backend) => {
     const x = randomMatrix(users, d, 32, 0.01), y = randomMatrix(items, d, 33, 0.01);
     let prev = Infinity;
     for (let it = 0; it < 8; it++) {
-      alsSolveSync(conf, y, gramSync(y), x, { regularization: reg, backend });
-      alsSolveSync(confT, x, gramSync(x), y, { regularization: reg, backend });
-      const loss = alsLossSync(conf, x, y, { regularization: reg, backend }).loss;
+      await alsSolve(conf, y, gramSync(y), x, { regularization: reg, backend });
+      await alsSolve(confT, x, gramSync(x), y, { regularization: reg, backend });
+      const loss = (await alsLoss(conf, x, y, { regularization: reg, backend })).loss;
       expect(loss, `iteration ${it}`).toBeLessThanOrEqual(prev * (1 + 1e-6));
       prev = loss;
     }
@@ -297,13 +305,13 @@ describe('sgdEpoch', () => {
     assertClose(a.biases.item, c.biases.item, { atol: 1e-5, rtol: 1e-4 }, 'item bias ref vs cpu');
   });
 
-  it('converges on planted ratings (RMSE falls well below the mean predictor)', () => {
+  it('converges on planted ratings (RMSE falls well below the mean predictor)', async () => {
     const m = fresh(8);
     let base = 0;
     for (const v of ratings.data) base += (v - mean) ** 2;
     base = Math.sqrt(base / ratings.data.length);
     let last = Infinity;
-    for (let e = 0; e < 60; e++) last = sgdEpochSync(ratings, m.p, m.q, m.biases, { learningRate: 0.03, regularization: 0.01, seed: e, threads: 2 }).rmse;
+    for (let e = 0; e < 60; e++) last = (await sgdEpoch(ratings, m.p, m.q, m.biases, { learningRate: 0.03, regularization: 0.01, seed: e, threads: 2 })).rmse;
     expect(last).toBeLessThan(0.5 * base);
   });
 });
@@ -327,12 +335,12 @@ describe('bprEpoch', () => {
     assertClose(a.q.data, c.q.data, { atol: 1e-5, rtol: 1e-4 }, 'Q ref vs cpu');
   });
 
-  it('learns the planted blocks: recommendations stay in the block, AUC rises, verified negatives are skipped', () => {
+  it('learns the planted blocks: recommendations stay in the block, AUC rises, verified negatives are skipped', async () => {
     const m = fresh();
     let r = bprEpochSync(inter, m.p, m.q, m.b, { learningRate: 0.05, seed: 1 });
     const firstLoss = r.loss;
     const firstAuc = r.correct / r.processed;
-    for (let e = 0; e < 40; e++) r = bprEpochSync(inter, m.p, m.q, m.b, { learningRate: 0.05, regularization: 0.001, seed: e + 2, threads: 2 });
+    for (let e = 0; e < 40; e++) r = await bprEpoch(inter, m.p, m.q, m.b, { learningRate: 0.05, regularization: 0.001, seed: e + 2, threads: 2 });
     // About 15% of popularity negatives are same-block items the user has not seen (no signal
     // separates them from positives), so training AUC tops out near 0.93 here.
     expect(r.correct / r.processed).toBeGreaterThan(Math.max(0.85, firstAuc + 0.2));
@@ -355,6 +363,40 @@ describe('bprEpoch', () => {
     expect(r.processed + r.skipped).toBe(inter.indices.length);
     const noVerify = bprEpochSync(inter, m.p, m.q, m.b, { verifyNegatives: false, seed: 3 });
     expect(noVerify.skipped).toBe(0);
+  });
+});
+
+describe.runIf(cudaAvailable)('SGD and BPR on cuda', () => {
+  it('threads 1 (one chunk) visits the reference order: factors equal ref within float rounding', () => {
+    const ratings = plantedRatings(60, 50, 4, 12, 81);
+    const mean = ratings.data.reduce((a, b) => a + b, 0) / ratings.data.length;
+    const mk = () => ({ p: randomMatrix(60, 8, 82, 0.1), q: randomMatrix(50, 8, 83, 0.1), biases: { user: new Float32Array(60), item: new Float32Array(50), globalMean: mean } });
+    const a = mk(), r = mk();
+    for (let e = 0; e < 2; e++) {
+      const ga = sgdEpochSync(ratings, a.p, a.q, a.biases, { learningRate: 0.02, seed: 5 + e, threads: 1, backend: 'cuda' });
+      const gr = sgdEpochSync(ratings, r.p, r.q, r.biases, { learningRate: 0.02, seed: 5 + e, backend: 'ref' });
+      expect(ga.samples).toBe(gr.samples);
+      assertClose([ga.rmse], [gr.rmse], { atol: 1e-6, rtol: 1e-5 }, 'sgd rmse cuda vs ref');
+    }
+    assertClose(a.p.data, r.p.data, { atol: 1e-5, rtol: 1e-4 }, 'P cuda vs ref');
+    assertClose(a.biases.user, r.biases.user, { atol: 1e-5, rtol: 1e-4 }, 'user bias cuda vs ref');
+
+    const inter = plantedBlocks(40, 30, 3, 0.4, 84);
+    const b = { p: randomMatrix(40, 8, 85, 0.1), q: randomMatrix(30, 8, 86, 0.1), b: new Float32Array(30) };
+    const c = { p: randomMatrix(40, 8, 85, 0.1), q: randomMatrix(30, 8, 86, 0.1), b: new Float32Array(30) };
+    const rb = bprEpochSync(inter, b.p, b.q, b.b, { learningRate: 0.05, seed: 7, threads: 1, backend: 'cuda' });
+    const rc = bprEpochSync(inter, c.p, c.q, c.b, { learningRate: 0.05, seed: 7, backend: 'ref' });
+    expect([rb.processed, rb.skipped, rb.correct]).toEqual([rc.processed, rc.skipped, rc.correct]);
+    assertClose(b.q.data, c.q.data, { atol: 1e-5, rtol: 1e-4 }, 'Q cuda vs ref');
+  });
+
+  it('a failed epoch leaves the host factors unchanged', () => {
+    const ratings = plantedRatings(20, 15, 4, 5, 87);
+    const p = randomMatrix(20, 4, 88), q = randomMatrix(15, 4, 89);
+    q.data[7] = NaN;
+    const before = p.data.slice();
+    expect(() => sgdEpochSync(ratings, p, q, { user: new Float32Array(20), item: new Float32Array(15), globalMean: 3 }, { backend: 'cuda' })).toThrow(KernelError);
+    expect(p.data).toEqual(before);
   });
 });
 

@@ -1,5 +1,6 @@
 // Parity of every retrieval op over every available backend (CONVENTIONS.md 17-18): each backend
-// is compared with the independent pure-TS reference on random inputs, odd shapes and edge cases.
+// (ref, cpu, and cuda when a device is available) is compared with the independent pure-TS
+// reference on random inputs, odd shapes and edge cases.
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -22,7 +23,9 @@ import { assertClose, assertTopKRow } from '../../../test/support/assert.js';
 import { integerMatrix, randomMatrix, randomRows, rng } from '../../../test/support/random.js';
 
 const caps = capabilities();
-const backends: Backend[] = ['ref', 'cpu'];
+// 'cuda' joins when a device is available: on a GPU, or under the emulated addon (souk_emu.node,
+// scripts/emu-addon-test.mjs), where the same cases drive the bridge, the launchers and the kernels.
+const backends: Backend[] = ['ref', 'cpu', ...(caps.cuda.available ? (['cuda'] as const) : [])];
 const simdLevels = (['scalar', 'avx2', 'avx512'] as const).filter(
   (l) => ['scalar', 'avx2', 'avx512'].indexOf(l) <= ['scalar', 'avx2', 'avx512'].indexOf(caps.simdDetected),
 );
