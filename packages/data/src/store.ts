@@ -11,7 +11,7 @@
  */
 import Database from 'better-sqlite3';
 import { DataError, invalidArgument } from './errors.js';
-import type { AssetName, EventRecord, EventType, ItemRecord, TransactionRecord, UserRecord } from './schemas.js';
+import { MAX_ID_LENGTH, type AssetName, type EventRecord, type EventType, type ItemRecord, type TransactionRecord, type UserRecord } from './schemas.js';
 
 /** Where a stored row came from. */
 export interface RowOrigin {
@@ -121,7 +121,10 @@ export interface DataStore {
   listSources(): Promise<SourceRecord[]>;
   /** Inserts events; an existing key is ignored (idempotent). */
   insertEvents(events: readonly StoredEvent[]): Promise<InsertResult>;
-  /** Appends events from an online caller; resolves once they are durable. Returns their keys. */
+  /**
+   * Appends events from an online caller; resolves once they are durable. Returns their keys (−1
+   * for an event refused by an erasure tombstone, see {@link DataStore.eraseUser}).
+   */
   appendEvents(events: readonly EventRecord[]): Promise<number[]>;
   /** Inserts items; an existing id is ignored. */
   insertItems(items: readonly StoredItem[]): Promise<InsertResult>;
@@ -168,8 +171,64 @@ export interface DataStore {
   putDocument(name: string, value: unknown): Promise<void>;
   /** Reads a JSON document stored with {@link DataStore.putDocument}. */
   getDocument<T = unknown>(name: string): Promise<T | undefined>;
+  /**
+   * Adds or replaces items by id (an online catalog update; {@link DataStore.insertItems} keeps
+   * the stored row of a known id). Returns how many ids were new and how many were replaced.
+   */
+  upsertItems(items: readonly StoredItem[]): Promise<UpsertResult>;
+  /**
+   * Appends events once per batch id: when `batchId` was seen before, stores nothing and returns
+   * the result recorded with it (`duplicate: true`); otherwise appends the events (as
+   * {@link DataStore.appendEvents}) and records `result` under `batchId` in the same
+   * transaction, so a batch is either fully stored with its answer or not at all.
+   */
+  appendEventBatch<T>(batchId: string, events: readonly EventRecord[], result: T): Promise<BatchAppendResult<T>>;
+  /**
+   * Erases a user (right to erasure): deletes their events and user row, renames their entry of
+   * the user id map, and records a tombstone `(user, erasedAt)`. From then on every insert or
+   * append refuses events of that user with a timestamp ≤ `erasedAt` (so re-ingesting an old file
+   * cannot bring them back); later events are stored as usual. Erasure is rare, so it scans the
+   * events table rather than slowing every insert with an index by user.
+   */
+  eraseUser(user: string, erasedAt: number): Promise<EraseUserResult>;
+  /** Tombstones of erased users, oldest first. */
+  listErasures(): Promise<ErasureRecord[]>;
   /** Closes the store. */
   close(): Promise<void>;
+}
+
+/** Result of {@link DataStore.upsertItems}. */
+export interface UpsertResult {
+  /** Ids new to the store. */
+  readonly inserted: number;
+  /** Known ids whose row was replaced. */
+  readonly updated: number;
+}
+
+/** Result of {@link DataStore.appendEventBatch}. */
+export interface BatchAppendResult<T> {
+  /** The batch id was already recorded: nothing was stored. */
+  readonly duplicate: boolean;
+  /** Keys of the stored events (empty for a duplicate; −1 for an event refused by a tombstone). */
+  readonly keys: number[];
+  /** The result recorded with the batch (the first one for a duplicate). */
+  readonly result: T;
+}
+
+/** Result of {@link DataStore.eraseUser}. */
+export interface EraseUserResult {
+  /** Events deleted. */
+  readonly eventsDeleted: number;
+  /** Whether a user row was deleted. */
+  readonly userDeleted: boolean;
+}
+
+/** A tombstone of an erased user. */
+export interface ErasureRecord {
+  /** The erased user id (as stored). */
+  readonly user: string;
+  /** Erasure time (ms): events of the user with a timestamp ≤ this are refused. */
+  readonly erasedAt: number;
 }
 
 /** Column types per SQL dialect: the only non-portable part of the schema. */
@@ -191,6 +250,8 @@ export function storeSchemaSql(dialect: keyof typeof SQL_DIALECT_TYPES): string[
     `CREATE TABLE IF NOT EXISTS quarantine (source_id ${t.bigint} NOT NULL, line ${t.bigint} NOT NULL, asset ${t.text} NOT NULL, code ${t.text} NOT NULL, field ${t.text} NOT NULL, reason ${t.text} NOT NULL, raw ${t.text} NOT NULL, PRIMARY KEY (source_id, line))`,
     `CREATE TABLE IF NOT EXISTS id_maps (map_name ${t.text} NOT NULL, idx ${t.bigint} NOT NULL, external_id ${t.text} NOT NULL, PRIMARY KEY (map_name, idx))`,
     `CREATE TABLE IF NOT EXISTS documents (name ${t.text} PRIMARY KEY, body ${t.text} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS event_batches (batch_id ${t.text} PRIMARY KEY, result ${t.text} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS erasures (user_id ${t.text} PRIMARY KEY, erased_at ${t.bigint} NOT NULL)`,
   ];
 }
 
@@ -259,6 +320,8 @@ class SqliteStore implements DataStore {
   private readonly db: Database.Database;
   private readonly stmts: Record<string, Database.Statement>;
   private readonly insertEventsWide: Database.Statement;
+  /** Tombstones: erased user → erasure time (loaded at open, kept in step with the table). */
+  private readonly erasures = new Map<string, number>();
 
   constructor(db: Database.Database) {
     this.db = db;
@@ -296,7 +359,19 @@ class SqliteStore implements DataStore {
       appendIdMap: p('INSERT INTO id_maps (map_name, idx, external_id) VALUES (?, ?, ?) ON CONFLICT (map_name, idx) DO NOTHING'),
       putDocument: p('INSERT INTO documents (name, body) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET body = excluded.body'),
       getDocument: p('SELECT body FROM documents WHERE name = ?'),
+      findItem: p('SELECT 1 AS found FROM items WHERE item_id = ?'),
+      upsertItem: p(
+        'INSERT INTO items (item_id, source_id, line, title, brand, category_path, price, currency, tags, attributes, in_stock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (item_id) DO UPDATE SET source_id = excluded.source_id, line = excluded.line, title = excluded.title, brand = excluded.brand, category_path = excluded.category_path, price = excluded.price, currency = excluded.currency, tags = excluded.tags, attributes = excluded.attributes, in_stock = excluded.in_stock',
+      ),
+      findBatch: p('SELECT result FROM event_batches WHERE batch_id = ?'),
+      addBatch: p('INSERT INTO event_batches (batch_id, result) VALUES (?, ?)'),
+      deleteUserEvents: p('DELETE FROM events WHERE user_id = ?'),
+      deleteUser: p('DELETE FROM users WHERE user_id = ?'),
+      renameMapId: p('UPDATE id_maps SET external_id = ? WHERE map_name = ? AND external_id = ?'),
+      addErasure: p('INSERT INTO erasures (user_id, erased_at) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET erased_at = excluded.erased_at'),
+      listErasures: p('SELECT user_id, erased_at FROM erasures ORDER BY erased_at, user_id'),
     };
+    for (const r of this.stmts.listErasures!.all() as Array<{ user_id: string; erased_at: number }>) this.erasures.set(r.user_id, r.erased_at);
   }
 
   private sourceId(sha256: string, asset: string): number | undefined {
@@ -383,7 +458,15 @@ class SqliteStore implements DataStore {
     for (const map of [this.maps.users, this.maps.items]) map.persisted = map.ids.length;
   }
 
-  private writeEvents(events: readonly StoredEvent[]): number {
+  /** Whether a tombstone refuses this event. */
+  private erased(e: EventRecord): boolean {
+    if (this.erasures.size === 0) return false;
+    const at = this.erasures.get(e.user);
+    return at !== undefined && e.timestamp <= at;
+  }
+
+  private writeEvents(given: readonly StoredEvent[]): number {
+    const events = this.erasures.size === 0 ? given : given.filter((e) => !this.erased(e));
     const width = EVENTS_PER_STATEMENT;
     const users = this.maps.users;
     const items = this.maps.items;
@@ -424,31 +507,102 @@ class SqliteStore implements DataStore {
     return { inserted, ignored: events.length - inserted };
   }
 
-  async appendEvents(events: readonly EventRecord[]): Promise<number[]> {
-    const sourceId =
-      this.sourceId(ONLINE_SOURCE_SHA, 'events') ??
-      Number(this.stmts.addSource!.run('online', ONLINE_SOURCE_SHA, 'events', 'api', null).lastInsertRowid);
+  private onlineSourceId(): number {
+    return this.sourceId(ONLINE_SOURCE_SHA, 'events') ?? Number(this.stmts.addSource!.run('online', ONLINE_SOURCE_SHA, 'events', 'api', null).lastInsertRowid);
+  }
+
+  /** Appends under the online source; call inside a transaction. Returns the keys (−1: refused by a tombstone). */
+  private appendRows(sourceId: number, events: readonly EventRecord[]): number[] {
+    this.refreshMap(this.maps.users);
+    this.refreshMap(this.maps.items);
+    // A primary-key range read (no scan): the last line used by the online source.
+    const lastKey = (this.stmts.maxKey!.get(eventKey(sourceId, 0), eventKey(sourceId + 1, 0)) as { m: number | null }).m;
+    let line = (lastKey === null ? 0 : lastKey - eventKey(sourceId, 0)) + 1;
     const keys: number[] = [];
-    const tx = this.db.transaction(() => {
-      this.refreshMap(this.maps.users);
-      this.refreshMap(this.maps.items);
-      // A primary-key range read (no scan): the last line used by the online source.
-      const lastKey = (this.stmts.maxKey!.get(eventKey(sourceId, 0), eventKey(sourceId + 1, 0)) as { m: number | null }).m;
-      let line = (lastKey === null ? 0 : lastKey - eventKey(sourceId, 0)) + 1;
-      const rows: StoredEvent[] = events.map((e) => {
-        const key = eventKey(sourceId, line);
-        keys.push(key);
-        return { ...e, key, sourceId, line: line++ };
-      });
-      this.writeEvents(rows);
-    });
+    const rows: StoredEvent[] = [];
+    for (const e of events) {
+      if (this.erased(e)) {
+        keys.push(-1);
+        continue;
+      }
+      const key = eventKey(sourceId, line);
+      keys.push(key);
+      rows.push({ ...e, key, sourceId, line: line++ });
+    }
+    this.writeEvents(rows);
+    return keys;
+  }
+
+  /** Runs a write transaction (BEGIN IMMEDIATE), mapping failures to `ERR_STORE`. */
+  private write<T>(body: () => T): T {
+    let out: T;
     try {
-      tx.immediate();
+      out = this.db.transaction(body).immediate();
     } catch (cause) {
       throw new DataError('ERR_STORE', `Expected a successful write to the store but received: ${(cause as Error).message}`, { cause });
     }
     this.markMapsPersisted();
-    return keys;
+    return out;
+  }
+
+  async appendEvents(events: readonly EventRecord[]): Promise<number[]> {
+    const sourceId = this.onlineSourceId();
+    return this.write(() => this.appendRows(sourceId, events));
+  }
+
+  async appendEventBatch<T>(batchId: string, events: readonly EventRecord[], result: T): Promise<BatchAppendResult<T>> {
+    if (typeof batchId !== 'string' || batchId.length === 0 || batchId.length > MAX_ID_LENGTH) throw invalidArgument(`a batch id of 1..${MAX_ID_LENGTH} characters`, 'batchId', batchId);
+    const sourceId = this.onlineSourceId();
+    return this.write(() => {
+      const known = this.stmts.findBatch!.get(batchId) as { result: string } | undefined;
+      if (known) return { duplicate: true, keys: [], result: JSON.parse(known.result) as T };
+      const keys = this.appendRows(sourceId, events);
+      this.stmts.addBatch!.run(batchId, JSON.stringify(result ?? null));
+      return { duplicate: false, keys, result };
+    });
+  }
+
+  async upsertItems(items: readonly StoredItem[]): Promise<UpsertResult> {
+    let inserted = 0;
+    let updated = 0;
+    this.write(() => {
+      for (const i of items) {
+        if (this.stmts.findItem!.get(i.id)) updated++;
+        else inserted++;
+        this.stmts.upsertItem!.run(
+          i.id, i.sourceId, i.line, i.title, i.brand ?? null, JSON.stringify(i.categoryPath), i.price ?? null, i.currency ?? null,
+          JSON.stringify(i.tags), JSON.stringify(i.attributes), i.inStock ? 1 : 0,
+        );
+      }
+    });
+    return { inserted, updated };
+  }
+
+  async eraseUser(user: string, erasedAt: number): Promise<EraseUserResult> {
+    if (typeof user !== 'string' || user.length === 0) throw invalidArgument('a non-empty user id', 'user', user);
+    if (typeof erasedAt !== 'number' || !Number.isFinite(erasedAt)) throw invalidArgument('a finite time in ms', 'erasedAt', erasedAt);
+    const out = this.write(() => {
+      this.refreshMap(this.maps.users);
+      const eventsDeleted = this.stmts.deleteUserEvents!.run(user).changes;
+      const userDeleted = this.stmts.deleteUser!.run(user).changes > 0;
+      // The id map keeps its dense index (indices never move) but no longer names the user.
+      const idx = this.maps.users.index.get(user);
+      if (idx !== undefined) {
+        const placeholder = `\u2400erased:${idx}`;
+        this.stmts.renameMapId!.run(placeholder, USER_ID_MAP, user);
+        this.maps.users.index.delete(user);
+        this.maps.users.index.set(placeholder, idx);
+        this.maps.users.ids[idx] = placeholder;
+      }
+      this.stmts.addErasure!.run(user, erasedAt);
+      return { eventsDeleted, userDeleted };
+    });
+    this.erasures.set(user, Math.max(erasedAt, this.erasures.get(user) ?? -Infinity));
+    return out;
+  }
+
+  async listErasures(): Promise<ErasureRecord[]> {
+    return (this.stmts.listErasures!.all() as Array<{ user_id: string; erased_at: number }>).map((r) => ({ user: r.user_id, erasedAt: r.erased_at }));
   }
 
   async insertItems(items: readonly StoredItem[]): Promise<InsertResult> {

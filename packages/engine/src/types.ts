@@ -39,6 +39,13 @@ export interface EngineOptions {
   readonly now?: () => number;
   /** Durability of the store (default `'full'`: an acknowledged write survives power loss). */
   readonly synchronous?: 'full' | 'normal';
+  /**
+   * Write a snapshot of the replayed state (profiles, popularity) to `state.snapshot.jsonl` on
+   * close, so the next open reads it instead of replaying every event (default true; ignored
+   * for `':memory:'`). The snapshot is used only when the store is unchanged since; closing takes
+   * longer with it (about as long as writing the profiles as JSON).
+   */
+  readonly stateSnapshot?: boolean;
   /** A pino-compatible logger (`info`, `warn`, `error`, `debug` with (obj, msg)); default silent. */
   readonly logger?: EngineLogger;
 }
@@ -263,6 +270,8 @@ export interface RetrainJob {
   readonly metrics?: Record<string, number>;
   /** Error code and message (on failure). */
   readonly error?: { readonly code: string; readonly message: string };
+  /** Whether training ran in a worker thread (false: in-process), once started. */
+  readonly inWorker?: boolean;
 }
 
 /** Counters and gauges for health checks and `/metrics`. */

@@ -1,0 +1,97 @@
+// The store's online features for the engine: item upserts, idempotent event batches, erasure
+// with tombstones.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DataError, ingest, openSqliteStore, USER_ID_MAP, type DataStore, type ItemRecord, type StoredItem } from '@souk/data';
+
+const dir = mkdtempSync(join(tmpdir(), 'souk-data-online-'));
+const item = (id: string, title: string): StoredItem => ({ id, title, categoryPath: ['All', 'Books'], tags: [], attributes: {}, inStock: true, sourceId: 1, line: 1 });
+
+async function allEvents(store: DataStore) {
+  const out = [];
+  for await (const batch of store.scanEvents()) out.push(...batch);
+  return out;
+}
+
+async function allItems(store: DataStore): Promise<ItemRecord[]> {
+  const out: ItemRecord[] = [];
+  for await (const batch of store.scanItems()) out.push(...batch);
+  return out;
+}
+
+describe('store: upsertItems', () => {
+  it('inserts new ids and replaces known ones (insertItems keeps them)', async () => {
+    const store = openSqliteStore(':memory:');
+    expect(await store.insertItems([item('a', 'first')])).toEqual({ inserted: 1, ignored: 0 });
+    expect(await store.insertItems([item('a', 'ignored')])).toEqual({ inserted: 0, ignored: 1 });
+    expect(await store.upsertItems([item('a', 'second'), { ...item('b', 'new'), price: 3 }])).toEqual({ inserted: 1, updated: 1 });
+    const items = await allItems(store);
+    expect(items.map((i) => [i.id, i.title, i.price])).toEqual([['a', 'second', undefined], ['b', 'new', 3]]);
+    await store.close();
+  });
+});
+
+describe('store: appendEventBatch', () => {
+  it('stores a batch and its result once; a replay stores nothing and returns the first result', async () => {
+    const path = join(dir, 'batches.db');
+    const store = openSqliteStore(path);
+    const events = [
+      { user: 'u1', item: 'a', type: 'view' as const, timestamp: 1000 },
+      { user: 'u2', item: 'b', type: 'click' as const, timestamp: 2000 },
+    ];
+    const first = await store.appendEventBatch('batch-1', events, { accepted: 2 });
+    expect(first.duplicate).toBe(false);
+    expect(first.keys).toHaveLength(2);
+    expect(first.result).toEqual({ accepted: 2 });
+    const replay = await store.appendEventBatch('batch-1', [events[0]!], { accepted: 1 });
+    expect(replay).toEqual({ duplicate: true, keys: [], result: { accepted: 2 } });
+    expect(await store.countRows('events')).toBe(2);
+    await store.close();
+    // The batch id is durable with the events.
+    const reopened = openSqliteStore(path);
+    expect((await reopened.appendEventBatch('batch-1', events, { accepted: 9 })).duplicate).toBe(true);
+    expect(await reopened.countRows('events')).toBe(2);
+    await expect(reopened.appendEventBatch('', events, {})).rejects.toBeInstanceOf(DataError);
+    await reopened.close();
+  });
+});
+
+describe('store: eraseUser', () => {
+  it('deletes events and user row, renames the id map entry, and refuses old events of the user afterwards', async () => {
+    const path = join(dir, 'erase.db');
+    const store = openSqliteStore(path);
+    await store.insertUsers([{ id: 'gone', attributes: {}, sourceId: 1, line: 1 }, { id: 'kept', attributes: {}, sourceId: 1, line: 2 }]);
+    await store.appendEvents([
+      { user: 'gone', item: 'a', type: 'view', timestamp: 1000 },
+      { user: 'kept', item: 'a', type: 'view', timestamp: 1000 },
+      { user: 'gone', item: 'b', type: 'purchase', timestamp: 3000 },
+    ]);
+    expect(await store.eraseUser('gone', 5000)).toEqual({ eventsDeleted: 2, userDeleted: true });
+    expect((await allEvents(store)).map((e) => e.user)).toEqual(['kept']);
+    expect(await store.countRows('users')).toBe(1);
+    expect(await store.loadIdMap(USER_ID_MAP)).not.toContain('gone');
+    expect(await store.listErasures()).toEqual([{ user: 'gone', erasedAt: 5000 }]);
+
+    // Online appends and file ingests of old events are refused; later events are stored.
+    const keys = await store.appendEvents([
+      { user: 'gone', item: 'a', type: 'view', timestamp: 4000 },
+      { user: 'gone', item: 'a', type: 'view', timestamp: 6000 },
+    ]);
+    expect(keys[0]).toBe(-1);
+    expect(keys[1]).toBeGreaterThan(0);
+    const csv = join(dir, 'old-events.csv');
+    writeFileSync(csv, 'user,item,type,timestamp\ngone,a,view,1000\ngone,b,purchase,3000\nkept,b,view,3000\n');
+    const summary = await ingest(store, { asset: 'events', source: csv, timestampUnit: 'ms' });
+    expect(summary).toMatchObject({ accepted: 3, inserted: 1, deduplicated: 2 });
+    await store.close();
+
+    // The tombstone survives a reopen.
+    const reopened = openSqliteStore(path);
+    expect((await reopened.appendEvents([{ user: 'gone', item: 'a', type: 'view', timestamp: 100 }]))[0]).toBe(-1);
+    const users = (await allEvents(reopened)).map((e) => [e.user, e.timestamp]);
+    expect(users).toEqual([['kept', 1000], ['gone', 6000], ['kept', 3000]]);
+    await reopened.close();
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * The engine's in-memory view of the catalog: items by id, the text index, popularity counts,
+ * the profile catalog (price bands) and the ranking catalog (item facts, popularity, the live
+ * model's item vectors). Items change through {@link CatalogState.upsert}; the derived catalogs
+ * are rebuilt then (they are immutable in their packages), and the ranking catalog again when
+ * the model changes.
+ * @packageDocumentation
+ */
+import type { ItemRecord } from '@souk/data';
+import { ProfileCatalog } from '@souk/profiles';
+import { RankingCatalog } from '@souk/ranking';
+import { TextIndex } from '@souk/retrieval';
+import type { Matrix } from '@souk/kernels';
+
+/** Event types that count towards popularity (engagement with an item). */
+export const POPULARITY_TYPES: ReadonlySet<string> = new Set(['view', 'click', 'cart', 'purchase', 'rating']);
+
+/** Whether two versions of an item agree on every fact the profile and ranking catalogs hold. */
+function sameDerivedFacts(a: ItemRecord, b: ItemRecord): boolean {
+  return (
+    a.brand === b.brand &&
+    a.price === b.price &&
+    a.categoryPath.length === b.categoryPath.length &&
+    a.categoryPath.every((c, i) => c === b.categoryPath[i]) &&
+    a.attributes['margin'] === b.attributes['margin'] &&
+    a.attributes['boost'] === b.attributes['boost']
+  );
+}
+
+/** Item vectors of the live model, for the ranking's latent feature. */
+export interface ItemVectors {
+  readonly ids: readonly string[];
+  readonly factors: Matrix;
+}
+
+/** Catalog, text index, popularity and the derived ranking and profile catalogs. */
+export class CatalogState {
+  /** Items by id. */
+  readonly items = new Map<string, ItemRecord>();
+  /** Engagement events per item. */
+  readonly popularity = new Map<string, number>();
+  /** The text index. */
+  readonly textIndex = new TextIndex();
+  /** Price bands and category keys for profiles (rebuilt on item changes). */
+  profileCatalog: ProfileCatalog = ProfileCatalog.fromItems([]);
+  /** Item facts for ranking (rebuilt on item and model changes). */
+  rankingCatalog: RankingCatalog = new RankingCatalog([]);
+  private vectors: ItemVectors | undefined;
+  private popularOrder: string[] | undefined;
+  private popularOrderAt = 0;
+  private popularityChanged = false;
+
+  /**
+   * Adds or replaces items (text index included). The derived catalogs are rebuilt only when an
+   * item is new or changed a fact they hold (category, brand, price, margin, boost): a title or
+   * stock update costs one text-index update. Returns the ids that were new.
+   */
+  upsert(items: readonly ItemRecord[]): Set<string> {
+    const added = new Set<string>();
+    let derivedChanged = false;
+    for (const item of items) {
+      const before = this.items.get(item.id);
+      if (!before) added.add(item.id);
+      if (!before || !sameDerivedFacts(before, item)) derivedChanged = true;
+      this.items.set(item.id, item);
+      this.textIndex.add(item, { popularity: this.popularity.get(item.id) ?? 0 });
+    }
+    if (derivedChanged) this.rebuild();
+    return added;
+  }
+
+  /** Rebuilds the profile and ranking catalogs from the items. */
+  rebuild(): void {
+    this.profileCatalog = ProfileCatalog.fromItems(this.items.values());
+    this.rebuildRanking();
+    this.popularOrder = undefined;
+  }
+
+  /** Sets the item vectors of the live model (undefined: none) and rebuilds the ranking catalog. */
+  setItemVectors(vectors: ItemVectors | undefined): void {
+    if (vectors === this.vectors) return;
+    this.vectors = vectors;
+    this.rebuildRanking();
+  }
+
+  private rebuildRanking(): void {
+    this.rankingCatalog = new RankingCatalog(this.items.values(), { popularity: this.popularity, ...(this.vectors ? { itemVectors: this.vectors } : {}) });
+  }
+
+  /** Counts one engagement with an item (ranking popularity, search popularity sort). */
+  addEngagement(item: string): void {
+    const count = (this.popularity.get(item) ?? 0) + 1;
+    this.popularity.set(item, count);
+    if (this.items.has(item)) {
+      this.rankingCatalog.addPopularity(item);
+      this.textIndex.setPopularity(item, count);
+    }
+    this.popularityChanged = true;
+  }
+
+  /** Pushes all popularity counts into the text index and ranking catalog (after a bulk load). */
+  syncPopularity(): void {
+    for (const [id, count] of this.popularity) if (this.items.has(id)) this.textIndex.setPopularity(id, count);
+    this.rankingCatalog.setPopularity(this.popularity);
+    this.popularOrder = undefined;
+  }
+
+  /**
+   * Item ids by popularity, most popular first (ties by id). Recomputed at most once a second
+   * while events keep arriving, so a busy ingest does not re-sort the catalog on every request.
+   */
+  popularItems(now = Date.now()): readonly string[] {
+    if (!this.popularOrder || (this.popularityChanged && now - this.popularOrderAt >= 1000)) {
+      const pop = this.popularity;
+      this.popularOrder = [...this.items.keys()].sort((a, b) => (pop.get(b) ?? 0) - (pop.get(a) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
+      this.popularOrderAt = now;
+      this.popularityChanged = false;
+    }
+    return this.popularOrder;
+  }
+
+  /** Whether an item's category path starts with `prefix`. */
+  static inCategory(item: ItemRecord, prefix: readonly string[]): boolean {
+    if (prefix.length > item.categoryPath.length) return false;
+    for (let d = 0; d < prefix.length; d++) if (item.categoryPath[d] !== prefix[d]) return false;
+    return true;
+  }
+}
+
+/**
+ * A `ProfileCatalog` that forwards every read to `current()`. A `ProfileStore` keeps the catalog
+ * it was built with for its whole life, and `ProfileCatalog` is immutable; handing the store this
+ * view lets item ingest swap in a rebuilt catalog without re-creating every profile.
+ */
+export function forwardingProfileCatalog(current: () => ProfileCatalog): ProfileCatalog {
+  return new Proxy(current(), {
+    get(_target, prop) {
+      const target = current();
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,118 @@
+/**
+ * What the engine knows of one user for ranking: the profile's affinities and a latent vector —
+ * the trained factors of a user the model knows (refreshed by fold-in when the user's items
+ * changed since training), or a fold-in vector from the profile's items for a user the model has
+ * never seen (ALS only). Vectors are cached per user until the user's next event or a model swap.
+ * @packageDocumentation
+ */
+import { ALS, FactorModel } from '@souk/models';
+import type { UserProfile } from '@souk/profiles';
+import type { UserSignals } from '@souk/ranking';
+import type { LiveModel } from './model-files.js';
+
+/** A user's latent vector and where it came from. */
+export interface UserVector {
+  /** Dense index of the user in the model, −1 when the model does not know them. */
+  readonly modelIndex: number;
+  /** The vector, if any. */
+  readonly vector: Float32Array | undefined;
+  /** `model`: a user of the training data; `fold-in`: folded in from their items; undefined: none. */
+  readonly source: 'model' | 'fold-in' | undefined;
+}
+
+const NONE: UserVector = { modelIndex: -1, vector: undefined, source: undefined };
+
+/** The items of a profile's fold-in (item → summed event weight). */
+export function profileItems(profile: UserProfile): Map<string, number> {
+  return new Map(profile.toJSON().latentItems);
+}
+
+/** Caches users' engaged items and vectors (for one live model). */
+export class UserVectors {
+  private readonly cache = new Map<string, { items?: Map<string, number>; vector?: UserVector }>();
+  private model: LiveModel | undefined;
+
+  /** Forgets a user's items and vector (after their events or erasure). */
+  invalidate(user: string): void {
+    this.cache.delete(user);
+  }
+
+  /** Forgets every vector (after a model swap). */
+  clear(): void {
+    this.cache.clear();
+  }
+
+  private entry(user: string) {
+    let e = this.cache.get(user);
+    if (!e) this.cache.set(user, (e = {}));
+    return e;
+  }
+
+  /** The items a user engaged with (item → summed event weight), empty without a profile. */
+  items(user: string, profile: UserProfile | undefined): ReadonlyMap<string, number> {
+    if (!profile) return new Map();
+    const e = this.entry(user);
+    e.items ??= profileItems(profile);
+    return e.items;
+  }
+
+  /**
+   * The vector of `user` under `live`. `erasedAt`: the user's erasure time — factors of a model
+   * trained before it are never used.
+   */
+  get(live: LiveModel | undefined, user: string, profile: UserProfile | undefined, erasedAt: number | undefined): UserVector {
+    if (!live) return NONE;
+    if (this.model !== live) {
+      this.cache.clear();
+      this.model = live;
+    }
+    // Users without a profile are not cached: any id may be asked for, and the answer is cheap.
+    if (!profile) return computeVector(live, user, new Map(), false, erasedAt);
+    const e = this.entry(user);
+    e.vector ??= computeVector(live, user, this.items(user, profile), true, erasedAt);
+    return e.vector;
+  }
+}
+
+function computeVector(live: LiveModel, user: string, engaged: ReadonlyMap<string, number>, hasProfile: boolean, erasedAt: number | undefined): UserVector {
+  const m = live.recommender;
+  const { users, items } = m.idIndices();
+  const idx = erasedAt !== undefined && erasedAt >= (live.dataAt ?? live.trainedAt) ? -1 : users.find(user);
+  const known = [...engaged].filter(([id]) => items.find(id) >= 0);
+  const foldIn = () => (m instanceof ALS && known.length > 0 ? m.recalculateUser({ items: known.map((e) => e[0]), values: known.map((e) => e[1]) }) : undefined);
+  if (idx >= 0) {
+    if (!(m instanceof FactorModel)) return { modelIndex: idx, vector: undefined, source: 'model' };
+    const f = m.userFactors;
+    const trained = f.data.slice(idx * f.cols, (idx + 1) * f.cols);
+    if (!hasProfile || sameItems(m, idx, known)) return { modelIndex: idx, vector: trained, source: 'model' };
+    return { modelIndex: idx, vector: foldIn() ?? trained, source: 'model' };
+  }
+  const vector = foldIn();
+  return vector ? { modelIndex: -1, vector, source: 'fold-in' } : NONE;
+}
+
+/** Whether the user's training row has exactly the items of the profile. */
+function sameItems(m: FactorModel, idx: number, known: ReadonlyArray<[string, number]>): boolean {
+  const t = m.trainingMatrix;
+  const a = t.indptr[idx]!;
+  const b = t.indptr[idx + 1]!;
+  if (b - a !== known.length) return false;
+  const row = new Set(t.indices.subarray(a, b));
+  const items = m.idIndices().items;
+  return known.every(([id]) => row.has(items.find(id)));
+}
+
+/** Ranking signals of a user: the profile's affinities and the latent vector (undefined: anonymous). */
+export function userSignals(profile: UserProfile | undefined, vector: Float32Array | undefined): UserSignals | undefined {
+  if (!profile && !vector) return undefined;
+  return {
+    ...(profile
+      ? {
+          categoryAffinity: (path: readonly string[], now?: number) => profile.categoryAffinity(path, now),
+          brandAffinity: (brand: string, now?: number) => profile.brandAffinity(brand, now),
+          preferredPriceRange: (path: readonly string[], now?: number) => profile.preferredPriceRange(path, now),
+        }
+      : {}),
+    latentVector: () => vector,
+  };
+}
