@@ -3,6 +3,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { DataError } from '@souk/data';
+import { EngineError } from '@souk/engine';
+import { CliError } from '@souk/cli';
+import { ServerError } from '@souk/server';
 import { KernelError, SoukError, topKSync } from '@souk/kernels';
 import { ModelError } from '@souk/models';
 import { ProfileError } from '@souk/profiles';
@@ -19,8 +22,11 @@ describe('SoukError', () => {
       new ProfileError('ERR_ARGUMENT', 'bad profile'),
       new RankingError('ERR_ARGUMENT', 'bad ranking'),
       new RetrievalError('ERR_EMPTY_QUERY', 'empty query'),
+      new EngineError('ERR_UNKNOWN_ITEM', 'unknown item', { cause }),
+      new ServerError('ERR_UNAUTHORIZED', 'missing key', 401),
+      new CliError('ERR_USAGE', 'bad flag'),
     ];
-    const names = ['KernelError', 'DataError', 'ModelError', 'ProfileError', 'RankingError', 'RetrievalError'];
+    const names = ['KernelError', 'DataError', 'ModelError', 'ProfileError', 'RankingError', 'RetrievalError', 'EngineError', 'ServerError', 'CliError'];
     errors.forEach((e, i) => {
       expect(e).toBeInstanceOf(SoukError);
       expect(e).toBeInstanceOf(Error);
@@ -31,6 +37,7 @@ describe('SoukError', () => {
     expect(errors[0]!.message).toBe('Expected k in [1, 4096] for k but received 0');
     expect(errors[1]!.cause).toBe(cause);
     expect(errors[2]!.cause).toBe(cause);
+    expect(errors[6]!.cause).toBe(cause);
   });
 
   it('errors thrown by native code are SoukErrors too', () => {

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { EngineError } from '@souk/engine';
+import { SoukError } from '@souk/kernels';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /** Stable codes the server itself answers with (engine codes pass through as they are). */
@@ -20,16 +21,13 @@ export type ServerErrorCode =
   | 'ERR_INTERNAL';
 
 /** An error raised by the server (bad configuration, or an HTTP failure with a status). */
-export class ServerError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: ServerErrorCode;
+export class ServerError extends SoukError<ServerErrorCode> {
   /** HTTP status to answer with. */
   readonly statusCode: number;
 
   constructor(code: ServerErrorCode, message: string, statusCode = 500) {
-    super(message);
+    super(code, message);
     this.name = 'ServerError';
-    this.code = code;
     this.statusCode = statusCode;
   }
 }
