@@ -5,6 +5,9 @@
 //   data      ingest + clean + matrix build (benchmarks/data.ts)
 //   models    fit time and quality per model (benchmarks/models.ts)
 //   retrieval search index build, size, latency and relevance (benchmarks/retrieval.ts)
+//   search    quality chain text → +typos/synonyms → +personalisation → +learned ranker (benchmarks/search-quality.ts)
+//   service   the HTTP server under a mixed load (autocannon) and SIGKILL durability
+//             (benchmarks/service.ts; --quick for a smoke run)
 // Results go to benchmarks/results/ as JSON plus an SVG chart.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -17,6 +20,8 @@ const suites = {
   data: ['node', ['--import', 'tsx', join(here, 'data.ts'), ...rest]],
   models: ['node', ['--import', 'tsx', join(here, 'models.ts'), ...rest]],
   retrieval: ['node', ['--import', 'tsx', join(here, 'retrieval.ts'), ...rest]],
+  search: ['node', ['--import', 'tsx', join(here, 'search-quality.ts'), ...rest]],
+  service: ['node', ['--import', 'tsx', join(here, 'service.ts'), ...rest]],
 };
 if (!suite || !suites[suite]) {
   process.stderr.write(`usage: pnpm bench <${Object.keys(suites).join('|')}> [options]\n`);
