@@ -569,13 +569,16 @@ Status topk(const Operand& q, const Operand& items, const souk::TopKParams& p, c
   return s.download();
 }
 
-Status softmax_topk(const Operand& q, const Operand& items, const souk::SoftmaxParams& p, const souk::TopKOut& out,
-                    const souk::SoftmaxOut& sm) {
+// softmaxTopK and sampleTopK stage the same operands and outputs; they differ in their parameter
+// type, its validation and the launcher.
+template <class Params, class Validate, class Launch>
+Status softmax_family(const Operand& q, const Operand& items, const Params& p, const souk::TopKOut& out,
+                      const souk::SoftmaxOut& sm, Validate validate, Launch launch) {
   SOUK_RETURN_IF_ERROR(require_device());
   SOUK_RETURN_IF_ERROR(check_operand(q, "queries"));
   SOUK_RETURN_IF_ERROR(check_operand(items, "items"));
   SOUK_RETURN_IF_ERROR(check_k(p.k));
-  SOUK_RETURN_IF_ERROR(souk::validate_softmax(shape_of(q), shape_of(items), p, out, sm));
+  SOUK_RETURN_IF_ERROR(validate(shape_of(q), shape_of(items), p, out, sm));
   Lease lease;
   SOUK_RETURN_IF_ERROR(lease.status());
   Staging s(lease);
@@ -585,42 +588,24 @@ Status softmax_topk(const Operand& q, const Operand& items, const souk::SoftmaxP
   const StagedTopK o = stage_topk_out(s, out);
   const int probs = s.out(sm.probs, fbytes(out.rows * out.k)), log_z = s.out(sm.log_z, fbytes(out.rows));
   SOUK_RETURN_IF_ERROR(s.upload());
-  souk::SoftmaxParams dp = p;
+  Params dp = p;
   dp.exclude = device_csr(s, ex);
   dp.allow = device_bits(s, allow);
   souk::SoftmaxOut dsm;
   dsm.probs = s.ptr<float>(probs);
   dsm.log_z = s.ptr<float>(log_z);
-  SOUK_RETURN_IF_ERROR(souk::cuda::launch_softmax_topk_cuda(lease.ctx(), device_view(s, dq), device_view(s, di), dp,
-                                                            device_topk_out(s, o), dsm));
+  SOUK_RETURN_IF_ERROR(launch(lease.ctx(), device_view(s, dq), device_view(s, di), dp, device_topk_out(s, o), dsm));
   return s.download();
+}
+
+Status softmax_topk(const Operand& q, const Operand& items, const souk::SoftmaxParams& p, const souk::TopKOut& out,
+                    const souk::SoftmaxOut& sm) {
+  return softmax_family(q, items, p, out, sm, souk::validate_softmax, souk::cuda::launch_softmax_topk_cuda);
 }
 
 Status sample_topk(const Operand& q, const Operand& items, const souk::SampleParams& p, const souk::TopKOut& out,
                    const souk::SoftmaxOut& sm) {
-  SOUK_RETURN_IF_ERROR(require_device());
-  SOUK_RETURN_IF_ERROR(check_operand(q, "queries"));
-  SOUK_RETURN_IF_ERROR(check_operand(items, "items"));
-  SOUK_RETURN_IF_ERROR(check_k(p.k));
-  SOUK_RETURN_IF_ERROR(souk::validate_sample(shape_of(q), shape_of(items), p, out, sm));
-  Lease lease;
-  SOUK_RETURN_IF_ERROR(lease.status());
-  Staging s(lease);
-  const Staged dq = stage_matrix(s, q), di = stage_matrix(s, items);
-  const StagedCsr ex = stage_csr(s, p.exclude);
-  const StagedBits allow = stage_bits(s, p.allow);
-  const StagedTopK o = stage_topk_out(s, out);
-  const int probs = s.out(sm.probs, fbytes(out.rows * out.k)), log_z = s.out(sm.log_z, fbytes(out.rows));
-  SOUK_RETURN_IF_ERROR(s.upload());
-  souk::SampleParams dp = p;
-  dp.exclude = device_csr(s, ex);
-  dp.allow = device_bits(s, allow);
-  souk::SoftmaxOut dsm;
-  dsm.probs = s.ptr<float>(probs);
-  dsm.log_z = s.ptr<float>(log_z);
-  SOUK_RETURN_IF_ERROR(souk::cuda::launch_sample_topk_cuda(lease.ctx(), device_view(s, dq), device_view(s, di), dp,
-                                                           device_topk_out(s, o), dsm));
-  return s.download();
+  return softmax_family(q, items, p, out, sm, souk::validate_sample, souk::cuda::launch_sample_topk_cuda);
 }
 
 Status als_solve(const souk::CsrView& c, const souk::MatrixView& y, const souk::MatrixView& yty,

@@ -4,7 +4,7 @@
  * (optionally within categories), and the context bias (the viewed item's category, a query).
  * @packageDocumentation
  */
-import { bitsetFromIndices, topKSync, type ItemBitset } from '@souk/kernels';
+import { bitsetFromIndices, topK, type ItemBitset } from '@souk/kernels';
 import { ALS, type FactorModel } from '@souk/models';
 import type { ItemRecord } from '@souk/data';
 import type { Candidate } from '@souk/ranking';
@@ -53,11 +53,13 @@ export async function modelCandidates(
   let scores: ArrayLike<number>;
   if (v.vector && (m instanceof ALS || v.modelIndex < 0)) {
     const factors = (m as FactorModel).itemFactors;
-    const row = topKSync({ data: v.vector, rows: 1, cols: v.vector.length }, factors, {
+    // The async form: the scan runs on the kernels' threads while the event loop serves others.
+    const result = await topK({ data: v.vector, rows: 1, cols: v.vector.length }, factors, {
       k: want,
       ...(seenIdx.length > 0 ? { exclude: { indptr: Int32Array.of(0, seenIdx.length), indices: Int32Array.from(seenIdx) } } : {}),
       ...(allowSet ? { allow: allowSet } : {}),
-    }).row(0);
+    });
+    const row = result.row(0);
     indices = row.indices;
     scores = row.scores;
   } else if (v.modelIndex >= 0) {

@@ -27,6 +27,9 @@ function sameDerivedFacts(a: ItemRecord, b: ItemRecord): boolean {
   );
 }
 
+/** Longest age of the popularity order while events arrive (ms). */
+export const POPULAR_REFRESH_MS = 30_000;
+
 /** Item vectors of the live model, for the ranking's latent feature. */
 export interface ItemVectors {
   readonly ids: readonly string[];
@@ -106,13 +109,20 @@ export class CatalogState {
   }
 
   /**
-   * Item ids by popularity, most popular first (ties by id). Recomputed at most once a second
-   * while events keep arriving, so a busy ingest does not re-sort the catalog on every request.
+   * Item ids by popularity, most popular first (ties by id). While events keep arriving the order
+   * is recomputed at most every {@link POPULAR_REFRESH_MS} (like Gorse's periodic popular-items
+   * job): a 100,000-item re-sort costs tens of milliseconds on the event loop, and a popularity
+   * list a few seconds old ranks cold-start answers just as well. New or changed items reset it.
    */
   popularItems(now = Date.now()): readonly string[] {
-    if (!this.popularOrder || (this.popularityChanged && now - this.popularOrderAt >= 1000)) {
-      const pop = this.popularity;
-      this.popularOrder = [...this.items.keys()].sort((a, b) => (pop.get(b) ?? 0) - (pop.get(a) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
+    if (!this.popularOrder || (this.popularityChanged && now - this.popularOrderAt >= POPULAR_REFRESH_MS)) {
+      const ids = [...this.items.keys()];
+      const counts = new Float64Array(ids.length);
+      for (let i = 0; i < ids.length; i++) counts[i] = this.popularity.get(ids[i]!) ?? 0;
+      const order = new Uint32Array(ids.length);
+      for (let i = 0; i < order.length; i++) order[i] = i;
+      order.sort((a, b) => counts[b]! - counts[a]! || (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
+      this.popularOrder = Array.from(order, (i) => ids[i]!);
       this.popularOrderAt = now;
       this.popularityChanged = false;
     }

@@ -19,6 +19,7 @@ import {
   loadMovieLensLatestSmall,
   openSqliteStore,
   writeItemsJsonl,
+  writeSyntheticEventsCsv,
   type EventRecord,
   type ItemRecord,
   type UserRecord,
@@ -85,34 +86,21 @@ function* mergeByTime(a: Iterator<EventRecord>, b: Iterator<EventRecord>): Gener
   }
 }
 
-const csvField = (v: string | number | undefined): string => {
-  if (v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
+/** Adds one event to the demo's per-item and per-user facts. */
+function record(e: EventRecord, popularity: Map<string, number>, userItems: Map<string, Set<string>>): void {
+  if (e.item === undefined) return;
+  popularity.set(e.item, (popularity.get(e.item) ?? 0) + 1);
+  let set = userItems.get(e.user);
+  if (!set) userItems.set(e.user, (set = new Set()));
+  set.add(e.item);
+}
 
-/** Writes events as CSV while collecting the demo's per-item and per-user facts. */
-async function writeEvents(path: string, events: Iterable<EventRecord>, popularity: Map<string, number>, userItems: Map<string, Set<string>>): Promise<number> {
-  const out = createWriteStream(path);
-  let buffer = 'user,item,type,value,timestamp,query,session\n';
-  let count = 0;
+/** Passes events through while collecting the demo's per-item and per-user facts. */
+function* tally(events: Iterable<EventRecord>, popularity: Map<string, number>, userItems: Map<string, Set<string>>): Generator<EventRecord> {
   for (const e of events) {
-    buffer += `${csvField(e.user)},${csvField(e.item)},${e.type},${e.value ?? ''},${e.timestamp},${csvField(e.query)},${csvField(e.session)}\n`;
-    count++;
-    if (e.item !== undefined) {
-      popularity.set(e.item, (popularity.get(e.item) ?? 0) + 1);
-      let set = userItems.get(e.user);
-      if (!set) userItems.set(e.user, (set = new Set()));
-      set.add(e.item);
-    }
-    if (buffer.length > 1 << 20) {
-      if (!out.write(buffer)) await once(out, 'drain');
-      buffer = '';
-    }
+    record(e, popularity, userItems);
+    yield e;
   }
-  out.end(buffer);
-  await once(out, 'finish');
-  return count;
 }
 
 async function writeJsonl(path: string, rows: Iterable<unknown>): Promise<void> {
@@ -172,7 +160,7 @@ export async function syntheticDemoData(dir: string, scale: DemoScale, nowMs: nu
   await writeJsonl(files.users, users);
   const popularity = new Map<string, number>();
   const userItems = new Map<string, Set<string>>();
-  const events = await writeEvents(files.events, mergeByTime(en.events({ events: size.events, startMs, days: 89 }), zhEvents()), popularity, userItems);
+  const events = await writeSyntheticEventsCsv(files.events, tally(mergeByTime(en.events({ events: size.events, startMs, days: 89 }), zhEvents()), popularity, userItems));
 
   // Searches: a ground-truth query of each locale, one with filters and facets, one with a typo.
   const byRelevant = (q: { relevance: ReadonlyArray<{ grade: number }> }) => q.relevance.filter((r) => r.grade === 3).length;
@@ -274,12 +262,7 @@ export async function datasetDemoData(spec: string, dir: string): Promise<DemoDa
       for (const { key: _k, sourceId: _s, line: _l, removedBy: _r, ...e } of batch) {
         text += JSON.stringify(e) + '\n';
         events++;
-        if (e.item !== undefined) {
-          popularity.set(e.item, (popularity.get(e.item) ?? 0) + 1);
-          let set = userItems.get(e.user);
-          if (!set) userItems.set(e.user, (set = new Set()));
-          set.add(e.item);
-        }
+        record(e, popularity, userItems);
       }
       if (!out.write(text)) await once(out, 'drain');
     }
