@@ -13,8 +13,8 @@ import { kernelInfo } from './kernel-info.js';
 import type { LiveModel } from './model-files.js';
 import type { UserVector } from './personal.js';
 
-/** Candidates re-ranked per recommendation. */
-export const RECOMMEND_CANDIDATES = 200;
+/** Candidates re-ranked per recommendation (the second phase of a phased ranking; Vespa re-ranks 100 per node by default). */
+export const RECOMMEND_CANDIDATES = 100;
 
 /** The first `n` ids of `ordered` that pass `keep`. */
 export function pickPopular(ordered: readonly string[], n: number, keep: (id: string) => boolean): string[] {

@@ -40,8 +40,8 @@ const STATE_FILE = 'state.snapshot.jsonl';
 
 const SILENT: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
-/** Candidates re-ranked per search (the text index's best by BM25F). */
-const SEARCH_CANDIDATES = 200;
+/** Candidates re-ranked per search (the text index's best by BM25F; as for recommendations, 100). */
+const SEARCH_CANDIDATES = 100;
 /** Source id label of items and users written through the API. */
 const ONLINE_SOURCE = { items: 'online-items', users: 'online-users' } as const;
 

@@ -95,7 +95,10 @@ namespace {
 std::atomic<int64_t> g_budget{-1};
 constexpr int64_t kDefaultBudget = int64_t(64) << 20;
 
-constexpr double kGumbelMax = 37.5;  // -log(-log(u)) < 37.43 for every u < 1 - 2^-54
+constexpr double kGumbelMax = 37.5;
+
+// Top-K with at most this many queries takes the unpacked path (run_small_m).
+constexpr int64_t kSmallM = 2;  // -log(-log(u)) < 37.43 for every u < 1 - 2^-54
 
 // Selection state for a range of queries.
 struct QState {
@@ -488,6 +491,69 @@ Status run_candidates(const ExecContext& ctx, const FusedProblem& pr, const Kern
   });
 }
 
+// Top-K for one or two queries over all items, without packing. Packing costs a full write of
+// the items (as much memory traffic as the scan itself) and the register tile would be mostly
+// idle with m <= 2, so here each item row is read once, in place, and scored with kt.dot (the
+// serving path: one user's recommendations, one item's neighbours). Every item is scored, admissible
+// or not, so NaN/Inf anywhere in items is reported exactly as the packed path reports it.
+// Threads take chunks of items; per-slot heaps are merged as in Engine::run's item split.
+Status run_small_m(const ExecContext& ctx, const FusedProblem& pr, const KernelTable& kt) {
+  const int64_t m = pr.q.rows, n = pr.items.rows, d = pr.q.cols, k = pr.k;
+  for (int64_t r = 0; r < m; ++r) {
+    const float* qr = pr.q.row(r);
+    for (int64_t t = 0; t < d; ++t)
+      if (!std::isfinite(qr[t])) return non_finite("q", r);
+  }
+  const int slots = ctx.effective_threads();
+  std::vector<Scratch> scratch(static_cast<size_t>(slots));
+  constexpr int64_t kChunk = 2048;
+  Status st = ctx.parallel_for((n + kChunk - 1) / kChunk, [&](int64_t task, int slot) -> Status {
+    QState& q = scratch[static_cast<size_t>(slot)].st;
+    if (!q.used) q.reset(m, k);
+    const int64_t c0 = task * kChunk, c1 = std::min(n, c0 + kChunk);
+    const int32_t* ex[kSmallM] = {nullptr, nullptr};
+    const int32_t* ex_end[kSmallM] = {nullptr, nullptr};
+    if (pr.exclude.present())
+      for (int64_t r = 0; r < m; ++r) {
+        const int32_t* b = pr.exclude.indices + pr.exclude.indptr[r];
+        ex_end[r] = pr.exclude.indices + pr.exclude.indptr[r + 1];
+        ex[r] = std::lower_bound(b, ex_end[r], static_cast<int32_t>(c0));
+      }
+    for (int64_t j = c0; j < c1; ++j) {
+      const float* item = pr.items.row(j);
+      const bool allowed = !pr.allow.present() || pr.allow.test(j);
+      for (int64_t r = 0; r < m; ++r) {
+        bool finite = true;
+        const float sc = kt.dot(pr.q.row(r), item, d, &finite);
+        if (!finite) return non_finite("items", j);
+        if (ex[r]) {
+          while (ex[r] != ex_end[r] && *ex[r] < j) ++ex[r];
+          if (ex[r] != ex_end[r] && *ex[r] == j) continue;
+        }
+        const size_t ri = static_cast<size_t>(r);
+        if (!allowed || sc < q.thr[ri]) continue;
+        Entry* h = q.heap.data() + r * k;
+        if (heap_push(h, q.size[ri], k, Entry{static_cast<double>(sc), static_cast<int32_t>(j), sc})) q.thr[ri] = h[0].score;
+      }
+    }
+    return Status::ok();
+  });
+  SOUK_RETURN_IF_ERROR(st);
+  Engine e(pr, kt);
+  std::vector<Entry> merged(static_cast<size_t>(slots * k));
+  for (int64_t r = 0; r < m; ++r) {
+    int64_t cnt = 0;
+    for (auto& sc : scratch) {
+      if (!sc.st.used) continue;
+      const int32_t sz = sc.st.size[static_cast<size_t>(r)];
+      std::copy(sc.st.heap.begin() + r * k, sc.st.heap.begin() + r * k + sz, merged.begin() + cnt);
+      cnt += sz;
+    }
+    e.finalize(r, merged.data(), cnt, 0.0, 0.0);
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 int64_t topk_item_split_budget() {
@@ -501,6 +567,7 @@ Status run_fused(const ExecContext& ctx, const FusedProblem& pr) {
     const KernelTable& kt = active_kernels();
     if (pr.kind == FusedKind::TopK && pr.candidates.present()) return run_candidates(ctx, pr, kt);
     if (pr.q.rows == 0) return Status::ok();
+    if (pr.kind == FusedKind::TopK && pr.q.rows <= kSmallM) return run_small_m(ctx, pr, kt);
     Engine e(pr, kt);
     return e.run(ctx);
   } catch (const std::bad_alloc&) {
