@@ -318,6 +318,8 @@ function eventParams(e: StoredEvent, userIdx: number, itemIdx: number | null, ou
 
 class SqliteStore implements DataStore {
   private readonly db: Database.Database;
+  /** Online appends waiting for the next group commit (see groupWrite). */
+  private pendingAppends: Array<{ body: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
   private readonly stmts: Record<string, Database.Statement>;
   private readonly insertEventsWide: Database.Statement;
   /** Tombstones: erased user → erasure time (loaded at open, kept in step with the table). */
@@ -545,15 +547,53 @@ class SqliteStore implements DataStore {
     return out;
   }
 
+  /**
+   * Group commit: online appends that arrive in the same turn of the event loop share one
+   * transaction, hence one fsync (the cost that dominates a durable append). Each append runs in
+   * its own savepoint, so a failing one is rolled back alone and only its caller sees the error;
+   * every promise resolves only after the shared commit.
+   */
+  private groupWrite<T>(body: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pendingAppends.push({ body, resolve: resolve as (value: unknown) => void, reject });
+      if (this.pendingAppends.length === 1) setImmediate(() => this.flushAppends());
+    });
+  }
+
+  private flushAppends(): void {
+    const group = this.pendingAppends;
+    if (group.length === 0) return;
+    this.pendingAppends = [];
+    let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+    try {
+      outcomes = this.write(() =>
+        group.map((g) => {
+          try {
+            return { ok: true as const, value: this.db.transaction(g.body)() };
+          } catch (error) {
+            return { ok: false as const, error };
+          }
+        }),
+      );
+    } catch (error) {
+      for (const g of group) g.reject(error);
+      return;
+    }
+    outcomes.forEach((o, i) => {
+      if (o.ok) group[i]!.resolve(o.value);
+      else group[i]!.reject(new DataError('ERR_STORE', `Expected a successful write to the store but received: ${(o.error as Error).message}`, { cause: o.error }));
+    });
+  }
+
   async appendEvents(events: readonly EventRecord[]): Promise<number[]> {
     const sourceId = this.onlineSourceId();
-    return this.write(() => this.appendRows(sourceId, events));
+    return this.groupWrite(() => this.appendRows(sourceId, events));
   }
 
   async appendEventBatch<T>(batchId: string, events: readonly EventRecord[], result: T): Promise<BatchAppendResult<T>> {
     if (typeof batchId !== 'string' || batchId.length === 0 || batchId.length > MAX_ID_LENGTH) throw invalidArgument(`a batch id of 1..${MAX_ID_LENGTH} characters`, 'batchId', batchId);
     const sourceId = this.onlineSourceId();
-    return this.write(() => {
+    return this.groupWrite(() => {
       const known = this.stmts.findBatch!.get(batchId) as { result: string } | undefined;
       if (known) return { duplicate: true, keys: [], result: JSON.parse(known.result) as T };
       const keys = this.appendRows(sourceId, events);
@@ -827,6 +867,7 @@ class SqliteStore implements DataStore {
   }
 
   async close(): Promise<void> {
+    this.flushAppends();
     this.db.close();
   }
 }

@@ -95,3 +95,44 @@ describe('store: eraseUser', () => {
     await reopened.close();
   });
 });
+
+describe('store: group commit of online appends', () => {
+  it('commits concurrent appends together, keeps their order and keys, and detects a replay inside the same group', async () => {
+    const path = join(dir, 'group.db');
+    const store = openSqliteStore(path);
+    const ev = (u: number, t: number) => ({ user: `u${u}`, item: `i${u % 3}`, type: 'click' as const, timestamp: 1_700_000_000_000 + t });
+    // All issued in one turn of the event loop: one transaction.
+    const calls = [
+      store.appendEventBatch('b1', [ev(1, 1), ev(2, 2)], { n: 2 }),
+      store.appendEvents([ev(3, 3)]),
+      store.appendEventBatch('b2', [ev(4, 4)], { n: 1 }),
+      store.appendEventBatch('b1', [ev(9, 9)], { n: 99 }), // replay of b1 in the same group
+      store.appendEvents([ev(5, 5), ev(6, 6)]),
+    ];
+    const [b1, plain, b2, replay, plain2] = await Promise.all(calls);
+    expect(b1).toMatchObject({ duplicate: false, result: { n: 2 } });
+    expect(b2).toMatchObject({ duplicate: false });
+    expect(replay).toMatchObject({ duplicate: true, keys: [], result: { n: 2 } });
+    const keys = [...(b1 as { keys: number[] }).keys, ...(plain as number[]), ...(b2 as { keys: number[] }).keys, ...(plain2 as number[])];
+    expect(keys).toEqual([...keys].sort((a, b) => a - b));
+    expect(new Set(keys).size).toBe(6);
+    await store.close();
+    // Durable: a reopened store holds exactly the six events, in the order they were issued.
+    const again = openSqliteStore(path);
+    const stored = await allEvents(again);
+    expect(stored.map((e) => e.user)).toEqual(['u1', 'u2', 'u3', 'u4', 'u5', 'u6']);
+    expect(stored.map((e) => e.key)).toEqual(keys);
+    await again.close();
+  });
+
+  it('flushes appends still waiting when the store is closed', async () => {
+    const path = join(dir, 'group-close.db');
+    const store = openSqliteStore(path);
+    const pending = store.appendEvents([{ user: 'u1', item: 'i1', type: 'view', timestamp: 1_700_000_000_000 }]);
+    await store.close();
+    expect(await pending).toHaveLength(1);
+    const again = openSqliteStore(path);
+    expect(await allEvents(again)).toHaveLength(1);
+    await again.close();
+  });
+});
