@@ -102,17 +102,35 @@ function sameItems(m: FactorModel, idx: number, known: ReadonlyArray<[string, nu
   return known.every(([id]) => row.has(items.find(id)));
 }
 
-/** Ranking signals of a user: the profile's affinities and the latent vector (undefined: anonymous). */
+/**
+ * Ranking signals of a user for one request: the profile's affinities and the latent vector
+ * (undefined: anonymous). Affinities are memoised per category path, brand and request time: a
+ * request's candidates share a handful of categories and brands, and each profile lookup walks the
+ * category tree with time decay.
+ */
 export function userSignals(profile: UserProfile | undefined, vector: Float32Array | undefined): UserSignals | undefined {
   if (!profile && !vector) return undefined;
+  if (!profile) return { latentVector: () => vector };
+  let at: number | undefined;
+  const category = new Map<string, number>();
+  const brand = new Map<string, number>();
+  const price = new Map<string, ReturnType<UserProfile['preferredPriceRange']>>();
+  const memo = <V>(cache: Map<string, V>, key: string, now: number | undefined, compute: () => V): V => {
+    if (now !== at) {
+      category.clear();
+      brand.clear();
+      price.clear();
+      at = now;
+    }
+    if (cache.has(key)) return cache.get(key)!;
+    const v = compute();
+    cache.set(key, v);
+    return v;
+  };
   return {
-    ...(profile
-      ? {
-          categoryAffinity: (path: readonly string[], now?: number) => profile.categoryAffinity(path, now),
-          brandAffinity: (brand: string, now?: number) => profile.brandAffinity(brand, now),
-          preferredPriceRange: (path: readonly string[], now?: number) => profile.preferredPriceRange(path, now),
-        }
-      : {}),
+    categoryAffinity: (path, now) => memo(category, path.join('\u0000'), now, () => profile.categoryAffinity(path, now)),
+    brandAffinity: (b, now) => memo(brand, b, now, () => profile.brandAffinity(b, now)),
+    preferredPriceRange: (path, now) => memo(price, path.join('\u0000'), now, () => profile.preferredPriceRange(path, now)),
     latentVector: () => vector,
   };
 }
