@@ -26,6 +26,7 @@
 //    and per function over the timed window (benchmarks/lib/cpuprofile.ts).
 //
 // Results: benchmarks/results/service-<timestamp>.json (--quick: service-quick.json) and a table.
+import { seededRandom } from '@souk/data';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -156,19 +157,9 @@ const serverLogLevel = value('--server-log-level');
 // ------------------------------------------------------------------------------------------
 // The request mix.
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mixRoutes(meta: ServiceShopMeta, seed: number) {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const qs = (pairs: Record<string, string | number | boolean | undefined>) =>
     Object.entries(pairs)

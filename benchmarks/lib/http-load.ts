@@ -6,6 +6,7 @@
 // answered, and the instance's `response` event (emitted synchronously right after, with the
 // response time) files the latency under that route. Latencies of every response count, 2xx or
 // not (autocannon's own histogram keeps only 2xx); errors and timeouts are connection-level.
+import { seededRandom } from '@souk/data';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -96,16 +97,6 @@ export interface LoadResult {
   readonly non2xxSamples: Array<{ route: string; status: number; body: string }>;
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Percentiles of a list of milliseconds (sorted in place). */
 export function summarize(times: number[]): LatencySummary {
@@ -117,7 +108,7 @@ export function summarize(times: number[]): LatencySummary {
 
 /** Runs the weighted mix against `options.url` for `options.seconds` and returns what it measured. */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const random = seeded(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const total = options.routes.reduce((s, r) => s + r.weight, 0);
   const cumulative: number[] = [];
   let acc = 0;

@@ -13,7 +13,7 @@
 // Finally the server is stopped (SIGTERM) and the store read once more: every batch of every
 // round is there exactly once.
 import { join } from 'node:path';
-import { openSqliteStore } from '@souk/data';
+import { openSqliteStore, seededRandom } from '@souk/data';
 import { startServer, type ServerHandle } from './server-process.js';
 
 /** Options of {@link killTest}. */
@@ -95,16 +95,6 @@ interface Batch {
   state: 'pending' | 'acked' | 'refused' | 'failed';
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Counts the occurrences of every session id that starts with `prefix`. */
 async function markersInStore(dataDir: string, prefix: string): Promise<Map<string, number>> {
@@ -156,7 +146,7 @@ async function post(url: string, apiKey: string, body: string): Promise<{ status
 
 /** Runs the test (see the file's comment). */
 export async function killTest(options: KillTestOptions): Promise<KillTestResult> {
-  const random = seeded([...options.tag].reduce((h, c) => Math.imul(h, 31) + c.charCodeAt(0), 7));
+  const random = seededRandom([...options.tag].reduce((h, c) => Math.imul(h, 31) + c.charCodeAt(0), 7));
   const baseTs = Date.now() - 3_600_000;
   let seq = 0;
   const start = (name: string) => startServer({ repo: options.repo, dataDir: options.dataDir, apiKey: options.apiKey, bin: options.bin, logFile: join(options.logDir, `kill-${options.tag}-${name}.log`) });
