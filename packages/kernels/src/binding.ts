@@ -6,6 +6,7 @@
  * @internal
  * @packageDocumentation
  */
+import type { CudaDevice } from './backend.js';
 
 type F32 = Float32Array;
 type I32 = Int32Array;
@@ -25,14 +26,7 @@ export interface NativeCudaInfo {
   driverVersion: number;
   maxK: number;
   memoryCap: number;
-  device?: {
-    name: string;
-    computeCapability: string;
-    multiprocessors: number;
-    totalMemory: number;
-    sharedMemoryPerBlock: number;
-    memoryBusWidth: number;
-  };
+  device?: CudaDevice;
 }
 
 /** What the addon reports about itself. */
