@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { machineInfo, table } from './lib/env.mjs';
 import { runLoad, type BuiltRequest, type LoadResult, type RouteSpec } from './lib/http-load.js';
 import { serviceShop, type ServiceShopMeta } from './lib/service-shop.js';
-import { startServer, type ServerHandle } from './lib/server-process.js';
+import { SERVER_NODE_FLAGS, startServer, type ServerHandle } from './lib/server-process.js';
 import { killTest } from './lib/kill-test.js';
 import { summarizeCpuProfile, type ProfileSummary } from './lib/cpuprofile.js';
 
@@ -145,6 +145,7 @@ const options = {
   killClients: 8,
   profile: has('--profile'),
   mix: { search: 0.6, recommend: 0.3, events: 0.1 },
+  serverNodeFlags: SERVER_NODE_FLAGS,
 };
 const outDir = value('--out') ?? join(here, 'results');
 const cacheRoot = join(here, '.cache');
