@@ -1,5 +1,6 @@
 // cuda/src/factorization_common.h: host helpers shared by the CUDA factorisation launchers
-// (als_solve.cu, als_loss.cu, sgd_epoch.cu, bpr_epoch.cu); defined in factorization_common.cu.
+// (als_solve.cu, als_loss.cu, sgd_epoch.cu, bpr_epoch.cu; the CSR size check also serves the
+// top-K launchers); defined in factorization_common.cu.
 // Argument checks that read no device memory, with the core's codes and messages (souk/
 // factorization.h: "Expected <what> for <param> but received <value>"), the COO row array and
 // YtY finiteness launches, and the mapping from the status word's flags to a Status.

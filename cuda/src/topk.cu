@@ -1,11 +1,11 @@
 // cuda/src/topk.cu: launch_topk_cuda, the fused top-K entry point: validates (shapes, strides, k in
 // [1, kCudaMaxK], output, exclude/candidates CSR and allow bitset SIZES; CSR contents are the
 // caller's, see souk/cuda/retrieval.h), then dispatches to the smallest queue bucket K >= k
-// (32, 64, ..., 1024; one translation unit each). dispatch_topk and check_csr_shape are shared with
-// src/softmax_topk.cu (declared in src/topk_dispatch.h). O(1) host work before the launches.
-#include <string>
-
+// (32, 64, ..., 1024; one translation unit each). dispatch_topk is shared with src/softmax_topk.cu
+// (declared in src/topk_dispatch.h); the CSR size check is factorization_common's. O(1) host work
+// before the launches.
 #include "souk/cuda/retrieval.h"
+#include "factorization_common.h"
 #include "topk_dispatch.h"
 
 namespace souk {
@@ -30,19 +30,6 @@ Status dispatch_topk(CudaContext& ctx, const MatrixView& q, const MatrixView& it
   return launch_topk_bucket<1024>(ctx, q, items, p, out, mode);
 }
 
-Status check_csr_shape(const CsrView& c, int64_t rows, int64_t cols, const char* name) {
-  const std::string nm(name);
-  if (c.rows != rows)
-    return Status(Code::Csr, "Expected indptr of length " + std::to_string(rows + 1) + " for " + nm +
-                                 ".indptr but received length " + std::to_string(c.rows + 1));
-  if (c.cols != cols)
-    return Status(Code::Shape, "Expected " + std::to_string(cols) + " columns for " + nm + " but received " +
-                                   std::to_string(c.cols));
-  if (c.nnz < 0 || c.nnz > 2147483647) return Status(Code::Csr, "Expected 0 <= nnz < 2^31 for " + nm);
-  if (c.nnz > 0 && c.indices == nullptr) return Status(Code::Csr, "Expected an indices buffer for " + nm + ".indices but received null");
-  return Status::ok();
-}
-
 Status check_topk_args(const CudaContext& ctx, const MatrixView& q, const MatrixView& items, const TopKParams& p,
                        const TopKOut& out) {
   SOUK_RETURN_IF_ERROR(check_device_matrix(q, "q"));
@@ -57,8 +44,8 @@ Status check_topk_args(const CudaContext& ctx, const MatrixView& q, const Matrix
   if (out.k != p.k) return Status(Code::Shape, "Expected k = " + std::to_string(p.k) + " columns for out");
   if (q.rows > 0 && (out.indices == nullptr || out.scores == nullptr || out.counts == nullptr))
     return Status(Code::Shape, "Expected indices, scores and counts buffers for out but received a null buffer");
-  if (p.exclude.present()) SOUK_RETURN_IF_ERROR(check_csr_shape(p.exclude, q.rows, items.rows, "exclude"));
-  if (p.candidates.present()) SOUK_RETURN_IF_ERROR(check_csr_shape(p.candidates, q.rows, items.rows, "candidates"));
+  if (p.exclude.present()) SOUK_RETURN_IF_ERROR(check_csr_dev(p.exclude, q.rows, items.rows, "exclude"));
+  if (p.candidates.present()) SOUK_RETURN_IF_ERROR(check_csr_dev(p.candidates, q.rows, items.rows, "candidates"));
   if (p.allow.present() && p.allow.bits != items.rows)
     return Status(Code::Shape, "Expected " + std::to_string(items.rows) + " bits (one per item) for allow but received " +
                                    std::to_string(p.allow.bits) + " bits");

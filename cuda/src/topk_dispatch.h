@@ -31,8 +31,6 @@ Status check_topk_args(const CudaContext& ctx, const MatrixView& q, const Matrix
 Status check_softmax_args(const CudaContext& ctx, const MatrixView& q, const MatrixView& items, int64_t k,
                           const CsrView& exclude, const BitsetView& allow, double temperature, const TopKOut& out,
                           const SoftmaxOut& sm, TopKParams* tp);
-// CSR shape checks without reading device memory (rows, cols, nnz range, null indices).
-Status check_csr_shape(const CsrView& c, int64_t rows, int64_t cols, const char* name);
 
 }  // namespace cuda
 }  // namespace souk

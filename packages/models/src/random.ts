@@ -3,17 +3,11 @@
  * generator `@souk/data` uses for splits): deterministic across platforms.
  * @packageDocumentation
  */
+import { seededRandom } from '@souk/data';
 
-/** A seeded uniform generator on [0, 1). */
+/** A seeded uniform generator on [0, 1): the data package's generator on a scrambled seed. */
 export function seededUniform(seed: number): () => number {
-  let a = (seed >>> 0) ^ 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom((seed >>> 0) ^ 0x9e3779b9);
 }
 
 /** A seeded standard-normal generator (Box–Muller over {@link seededUniform}). */

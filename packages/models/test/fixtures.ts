@@ -1,17 +1,9 @@
 // Shared test fixtures: planted-structure matrices and small helpers.
+import { seededRandom as rng } from '@souk/data';
 import type { CsrMatrix } from '@souk/kernels';
 
-/** Deterministic uniform generator for tests. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform generator for tests (the data package's Mulberry32). */
+export { rng };
 
 /** CSR from per-row item lists (sorted here), values 1 unless given. */
 export function csr(rows: number[][], cols: number, values?: number[][]): CsrMatrix {

@@ -97,6 +97,17 @@ inline double ref_log_z(const std::vector<Scored>& v, double temperature) {
   return mx + std::log(s);
 }
 
+// After ref_write_topk: the softmax probability exp(score / T - log_z) of each returned item of row r
+// (0 for padding) and log_z itself.
+inline void ref_write_probs(const std::vector<Scored>& v, int64_t r, double temperature, double log_z,
+                            const TopKOut& out, const SoftmaxOut& sm) {
+  const int64_t k = out.k;
+  for (int64_t t = 0; t < k; ++t)
+    sm.probs[r * k + t] =
+        t < out.counts[r] ? static_cast<float>(std::exp(v[static_cast<size_t>(t)].score / temperature - log_z)) : 0.0f;
+  sm.log_z[r] = static_cast<float>(log_z);
+}
+
 }  // namespace ref
 }  // namespace retrieval
 }  // namespace souk

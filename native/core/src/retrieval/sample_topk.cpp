@@ -23,10 +23,7 @@ Status sample_topk_ref(const MatrixView& q, const MatrixView& items, const Sampl
         e.key = e.score / p.temperature - std::log(-std::log(u));
       }
       retrieval::ref::ref_write_topk(v, r, out);  // sorts v by key, best first
-      for (int64_t t = 0; t < p.k; ++t)
-        sm.probs[r * p.k + t] =
-            t < out.counts[r] ? static_cast<float>(std::exp(v[static_cast<size_t>(t)].score / p.temperature - log_z)) : 0.0f;
-      sm.log_z[r] = static_cast<float>(log_z);
+      retrieval::ref::ref_write_probs(v, r, p.temperature, log_z, out, sm);
     }
   } catch (const std::bad_alloc&) {
     return Status(Code::OutOfMemory, "out of host memory in sample_topk_ref");

@@ -18,10 +18,7 @@ Status softmax_topk_ref(const MatrixView& q, const MatrixView& items, const Soft
       SOUK_RETURN_IF_ERROR(retrieval::ref::ref_admissible(q, items, r, p.exclude, p.allow, CsrView{}, &v));
       const double log_z = retrieval::ref::ref_log_z(v, p.temperature);
       retrieval::ref::ref_write_topk(v, r, out);  // sorts v best-first
-      for (int64_t t = 0; t < p.k; ++t)
-        sm.probs[r * p.k + t] =
-            t < out.counts[r] ? static_cast<float>(std::exp(v[static_cast<size_t>(t)].score / p.temperature - log_z)) : 0.0f;
-      sm.log_z[r] = static_cast<float>(log_z);
+      retrieval::ref::ref_write_probs(v, r, p.temperature, log_z, out, sm);
     }
   } catch (const std::bad_alloc&) {
     return Status(Code::OutOfMemory, "out of host memory in softmax_topk_ref");

@@ -142,8 +142,11 @@ Status validate_topk(const MatrixView& q, const MatrixView& items, const TopKPar
   return Status::ok();
 }
 
-Status validate_softmax(const MatrixView& q, const MatrixView& items, const SoftmaxParams& p, const TopKOut& out,
-                        const SoftmaxOut& sm) {
+namespace {
+// softmax and sample top-K take the same arguments (sample adds a seed, which any value may take).
+template <class Params>
+Status validate_softmax_family(const MatrixView& q, const MatrixView& items, const Params& p, const TopKOut& out,
+                               const SoftmaxOut& sm) {
   SOUK_RETURN_IF_ERROR(check_q_items(q, items));
   SOUK_RETURN_IF_ERROR(check_k(p.k));
   SOUK_RETURN_IF_ERROR(check_temperature(p.temperature));
@@ -151,15 +154,16 @@ Status validate_softmax(const MatrixView& q, const MatrixView& items, const Soft
   SOUK_RETURN_IF_ERROR(check_softmax_out(sm, q.rows));
   return check_filters(p.exclude, p.allow, q.rows, items.rows);
 }
+}  // namespace
+
+Status validate_softmax(const MatrixView& q, const MatrixView& items, const SoftmaxParams& p, const TopKOut& out,
+                        const SoftmaxOut& sm) {
+  return validate_softmax_family(q, items, p, out, sm);
+}
 
 Status validate_sample(const MatrixView& q, const MatrixView& items, const SampleParams& p, const TopKOut& out,
                        const SoftmaxOut& sm) {
-  SOUK_RETURN_IF_ERROR(check_q_items(q, items));
-  SOUK_RETURN_IF_ERROR(check_k(p.k));
-  SOUK_RETURN_IF_ERROR(check_temperature(p.temperature));
-  SOUK_RETURN_IF_ERROR(check_topk_out(out, q.rows, p.k));
-  SOUK_RETURN_IF_ERROR(check_softmax_out(sm, q.rows));
-  return check_filters(p.exclude, p.allow, q.rows, items.rows);
+  return validate_softmax_family(q, items, p, out, sm);
 }
 
 Status validate_gram(const MatrixView& y, const MutMatrixView& out) {
