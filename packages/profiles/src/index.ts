@@ -47,3 +47,4 @@ export {
 } from './profile.js';
 export { ProfileStore, PROFILES_FORMAT, PROFILES_VERSION, type ProfileStoreOptions, type ProfilesExport } from './store.js';
 export { batchAffinities } from './batch.js';
+export { DigestSignals, type ProfileDigest, type DigestFamily } from './digest.js';

@@ -10,6 +10,7 @@ import { CATEGORY_SEPARATOR, type CatalogItem, type PriceRange, type ProfileCata
 import { DAY_MS, eventWeight, type ResolvedProfileOptions } from './config.js';
 import { addToEntry, contributionAt, newEntry, rememberEvent, valueAt, type ContributingEvent, type DecayedEntry } from './decay.js';
 import { profileError } from './errors.js';
+import { byScoreThenKey, categoryAffinityOf, preferredRangeOf, type DigestFamily, type ProfileDigest } from './digest.js';
 import { activitySegment, enthusiastLabel, priceSegment, rfmScores, valueSegment, type Rfm, type Segments } from './segments.js';
 
 /** What a latent fold-in needs of a model (`@souk/models`' ALS fits). */
@@ -314,7 +315,7 @@ export class UserProfile {
       if (kind === 'category' && query.depth !== undefined && key.split(CATEGORY_SEPARATOR).length - 1 !== query.depth) continue;
       out.push(this.describe(kind, key, this.score(entry, now)));
     }
-    out.sort((a, b) => b.score - a.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    out.sort(byScoreThenKey);
     return query.k === undefined ? out : out.slice(0, query.k);
   }
 
@@ -337,19 +338,7 @@ export class UserProfile {
     const t = this.nowOr(now);
     const total = this.score(this.total, t);
     if (total <= 0) return 0;
-    const keys = this.ctx.catalog.keysOf(path);
-    const damping = this.ctx.options.categoryDamping;
-    let sum = 0;
-    let levels = 0;
-    let scale = 1;
-    for (let d = keys.length - 1; d >= 0; d--) {
-      if (scale > 0) {
-        sum += this.score(this.categories.get(keys[d]!), t) / (total * scale);
-        levels++;
-      }
-      scale *= damping;
-    }
-    return levels === 0 ? 0 : sum / levels;
+    return categoryAffinityOf(this.ctx.catalog.keysOf(path), (key) => this.score(this.categories.get(key), t), total, this.ctx.options.categoryDamping);
   }
 
   /** Affinity to a brand in [−1, 1]: its score as a share of everything the user did. */
@@ -366,22 +355,41 @@ export class UserProfile {
    */
   preferredPriceRange(path: readonly string[], now?: number): PriceRange | undefined {
     const t = this.nowOr(now);
-    const catalog = this.ctx.catalog;
-    const node = catalog.bandNodeFor(path);
-    if (!catalog.scheme(node)) return undefined;
-    let best = -1;
-    let bestScore = 0;
-    for (let b = 0; b < catalog.priceBands; b++) {
-      const s = this.score(this.bands.get(`${node}#${b}`), t);
-      if (s > bestScore) [best, bestScore] = [b, s];
-    }
-    if (best < 0) {
-      for (let b = 0; b < catalog.priceBands; b++) {
-        const s = this.score(this.bandLevels.get(String(b)), t);
-        if (s > bestScore) [best, bestScore] = [b, s];
+    return preferredRangeOf(this.ctx.catalog, path, (key) => this.score(this.bands.get(key), t), (b) => this.score(this.bandLevels.get(b), t));
+  }
+
+  /**
+   * The ranking signals at `now` (default the last event) as plain data: each affinity's decayed
+   * score. Read it with {@link DigestSignals} (same numbers as this profile's methods); it costs
+   * one decay per affinity and copies between threads for a fraction of {@link UserProfile.toJSON}.
+   */
+  digest(now?: number): ProfileDigest {
+    const t = this.nowOr(now);
+    const family = (m: Map<string, DecayedEntry>): DigestFamily => {
+      const keys: string[] = [];
+      const scores = new Float64Array(m.size);
+      let i = 0;
+      for (const [k, e] of m) {
+        keys.push(k);
+        scores[i++] = this.score(e, t);
       }
-    }
-    return best < 0 ? undefined : catalog.bandRange(node, best);
+      return { keys, scores };
+    };
+    return {
+      user: this.user,
+      now: t,
+      total: this.score(this.total, t),
+      categoryDamping: this.ctx.options.categoryDamping,
+      categories: family(this.categories),
+      brands: family(this.brands),
+      bands: family(this.bands),
+      bandLevels: family(this.bandLevels),
+    };
+  }
+
+  /** The items feeding the fold-in with their summed event weights (the user's engaged items). */
+  latentEntries(): Array<[string, number]> {
+    return [...this.latentItems];
   }
 
   /** Mean band index of the user's price-band scores, scaled to [0, 1] (NaN without any). */
@@ -494,17 +502,23 @@ export class UserProfile {
     return out;
   }
 
-  /** The profile as plain JSON (see {@link UserProfile.fromJSON}). */
-  toJSON(): ProfileJson {
-    const entries = (m: Map<string, DecayedEntry>) => Object.fromEntries([...m].map(([k, e]) => [k, entryJson(e)]));
+  /**
+   * The profile as plain JSON (see {@link UserProfile.fromJSON}). `lean`: without the remembered
+   * events of each affinity (explanations) and the fold-in items — what affinities, price ranges
+   * and segments need, at a fraction of the size (the engine sends it to its read workers).
+   */
+  toJSON(options: { lean?: boolean } = {}): ProfileJson {
+    const lean = options.lean === true;
+    const entryOut = lean ? leanEntryJson : entryJson;
+    const entries = (m: Map<string, DecayedEntry>) => Object.fromEntries([...m].map(([k, e]) => [k, entryOut(e)]));
     return {
       user: this.user,
       categories: entries(this.categories),
       brands: entries(this.brands),
       bands: entries(this.bands),
       bandLevels: entries(this.bandLevels),
-      total: this.total.t === -Infinity ? null : entryJson(this.total),
-      activity: this.activity.t === -Infinity ? null : entryJson(this.activity),
+      total: this.total.t === -Infinity ? null : entryOut(this.total),
+      activity: this.activity.t === -Infinity ? null : entryOut(this.activity),
       counts: { ...this.counts },
       firstSeen: this.firstSeen === Infinity ? null : this.firstSeen,
       lastSeen: this.lastSeen === -Infinity ? null : this.lastSeen,
@@ -513,7 +527,7 @@ export class UserProfile {
       itemEvents: this.itemEvents,
       sessions: this.sessions,
       lastSession: this.lastSession ?? null,
-      latentItems: [...this.latentItems],
+      latentItems: lean ? [] : [...this.latentItems],
     };
   }
 
@@ -562,6 +576,10 @@ export class UserProfile {
     p.latentDirty = p.latentItems.size > 0;
     return p;
   }
+}
+
+function leanEntryJson(e: DecayedEntry): EntryJson {
+  return { t: e.t, s: Array.from(e.s), top: [] };
 }
 
 function entryJson(e: DecayedEntry): EntryJson {

@@ -70,6 +70,15 @@ export class ProfileStore {
     return this.profiles.get(user);
   }
 
+  /**
+   * A profile rebuilt from {@link UserProfile.toJSON} output with this store's catalog and
+   * options, not added to the store (a read-only copy, e.g. in another thread). Throws
+   * `ERR_FORMAT` for malformed JSON.
+   */
+  detached(json: ProfileJson): UserProfile {
+    return UserProfile.fromJSON(json, this.ctx);
+  }
+
   /** Whether a user has a profile. */
   has(user: string): boolean {
     return this.profiles.has(user);

@@ -12,6 +12,7 @@ import {
   valueSegment,
   DEFAULT_SEGMENT_THRESHOLDS,
   enthusiastLabel,
+  DigestSignals,
 } from '@souk/profiles';
 
 const item = (id: string, path: string[], brand: string, price: number): ItemRecord => ({
@@ -160,6 +161,50 @@ describe('incremental == batch rebuild', () => {
     const opsPerSec = events.length / (ms / 1000);
     console.log(`[profiles] ${events.length} events in ${ms.toFixed(1)} ms: ${Math.round(opsPerSec).toLocaleString('en')} events/s, ${((ms * 1000) / events.length).toFixed(2)} µs/event`);
     expect(store.size).toBeGreaterThan(100);
+  });
+});
+
+describe('digest and lean JSON (what the engine copies to its read workers)', () => {
+  for (const locale of ['en', 'zh'] as const) {
+    it(`give exactly the profile's signals on the synthetic shop (${locale})`, () => {
+      const shop = createSyntheticShop({ seed: 11, locale, items: 400, users: 60 });
+      const events = [...shop.events({ events: 5000 })];
+      const store = new ProfileStore({ catalog: shop.items, halfLifeDays: { view: 7, click: 14, cart: 30, purchase: 60, rating: 60, search: 7 } });
+      store.updateAll(events);
+      const now = Math.max(...events.map((e) => e.timestamp)) + 3 * DAY_MS;
+      const paths = [...new Map(shop.items.map((i) => [i.categoryPath.join('/'), i.categoryPath])).values()];
+      const brands = [...new Set(shop.items.map((i) => i.brand).filter((b): b is string => b !== undefined)), 'no-such-brand'];
+      let compared = 0;
+      for (const user of [...store.users()].slice(0, 25)) {
+        const p = store.get(user)!;
+        // Through a structured clone, as a worker receives it.
+        const d = new DigestSignals(structuredClone(p.digest(now)), store.catalog);
+        const lean = store.detached(structuredClone(p.toJSON({ lean: true })));
+        for (const path of [...paths, ['no', 'such', 'path']]) {
+          expect(d.categoryAffinity(path, now)).toBe(p.categoryAffinity(path, now));
+          expect(lean.categoryAffinity(path, now)).toBe(p.categoryAffinity(path, now));
+          expect(d.preferredPriceRange(path, now)).toEqual(p.preferredPriceRange(path, now));
+          compared++;
+        }
+        for (const b of brands) expect(d.brandAffinity(b, now)).toBe(p.brandAffinity(b, now));
+        const top = p.affinities('category', { k: 3, now }).filter((a) => a.score > 0).map((a) => a.path);
+        expect(d.topCategories(3)).toEqual(top);
+        expect(p.latentEntries()).toEqual(p.toJSON().latentItems);
+        expect(lean.toJSON().latentItems).toEqual([]);
+      }
+      expect(compared).toBeGreaterThan(100);
+    });
+  }
+
+  it('of a user without item events scores nothing', () => {
+    const store = new ProfileStore({ catalog: items });
+    store.update(ev('search', undefined, 0, { value: undefined, query: 'phone' } as Partial<EventRecord>));
+    const p = store.get('u1')!;
+    const d = new DigestSignals(p.digest(T0), store.catalog);
+    expect(d.categoryAffinity(['全部', '数码', '手机'])).toBe(0);
+    expect(d.brandAffinity('华为')).toBe(0);
+    expect(d.preferredPriceRange(['全部', '数码', '手机'])).toBeUndefined();
+    expect(d.topCategories(3)).toEqual([]);
   });
 });
 
