@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 import Database from 'better-sqlite3';
+import { AppendWriter, appendWorkerAvailable } from './append-writer.js';
 import { DataError, invalidArgument } from './errors.js';
 import { MAX_ID_LENGTH, type AssetName, type EventRecord, type EventType, type ItemRecord, type TransactionRecord, type UserRecord } from './schemas.js';
 
@@ -270,6 +271,13 @@ export function eventKey(sourceId: number, line: number): number {
 export interface SqliteStoreOptions {
   /** Durability: `full` (default; fsync at each commit) or `normal` (WAL, may lose the last commits on power loss, never corrupts). */
   readonly synchronous?: 'full' | 'normal';
+  /**
+   * Commit online appends (`appendEvents`, `appendEventBatch`) on a second connection in a worker
+   * thread, so that their fsync does not block the event loop (default false; file stores only,
+   * ignored for `:memory:` or when the compiled worker is missing). Same durability: an append
+   * resolves after its commit. See append-writer.ts.
+   */
+  readonly appendThread?: boolean;
 }
 
 const parseJson = (text: string | null): unknown => (text === null ? undefined : JSON.parse(text));
@@ -280,6 +288,19 @@ const undef = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
  * WAL journal, `synchronous = FULL` by default: a resolved write is durable.
  */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): DataStore {
+  const store = openSqliteStoreConnection(path, options, false);
+  if (options.appendThread === true && path !== ':memory:' && appendWorkerAvailable()) {
+    store.useAppendWriter(new AppendWriter({ path, synchronous: options.synchronous === 'normal' ? 'normal' : 'full' }));
+  }
+  return store;
+}
+
+/**
+ * One connection as a store. `shared`: another connection writes the same file too (the append
+ * writer's own connection): erasures and id-map renames made elsewhere are picked up at each
+ * append. @internal
+ */
+export function openSqliteStoreConnection(path: string, options: SqliteStoreOptions, shared: boolean): SqliteStore {
   if (typeof path !== 'string' || path.length === 0) throw invalidArgument('a file path or ":memory:"', 'path', path);
   let db: Database.Database;
   try {
@@ -293,7 +314,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   db.pragma('wal_autocheckpoint = 16384');
   db.pragma('temp_store = MEMORY');
   for (const sql of storeSchemaSql('sqlite')) db.exec(sql);
-  return new SqliteStore(db);
+  return new SqliteStore(db, shared);
 }
 
 const EVENTS_PER_STATEMENT = 64;
@@ -316,8 +337,14 @@ function eventParams(e: StoredEvent, userIdx: number, itemIdx: number | null, ou
   return out;
 }
 
-class SqliteStore implements DataStore {
+/** @internal The SQLite implementation of {@link DataStore}. */
+export class SqliteStore implements DataStore {
   private readonly db: Database.Database;
+  /** Another connection writes the file too (see {@link openSqliteStoreConnection}). */
+  private readonly shared: boolean;
+  /** Erasures seen (count and sum of times), to notice erasures made on another connection. */
+  private erasureMark = '';
+  private writer: AppendWriter | undefined;
   /** Online appends waiting for the next group commit (see groupWrite). */
   private pendingAppends: Array<{ body: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
   private readonly stmts: Record<string, Database.Statement>;
@@ -325,8 +352,9 @@ class SqliteStore implements DataStore {
   /** Tombstones: erased user → erasure time (loaded at open, kept in step with the table). */
   private readonly erasures = new Map<string, number>();
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, shared = false) {
     this.db = db;
+    this.shared = shared;
     this.insertEventsWide = db.prepare(
       `INSERT INTO events (event_key, source_id, line, user_id, item_id, event_type, value, query, ts, session_id, user_idx, item_idx) VALUES ${Array.from({ length: EVENTS_PER_STATEMENT }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT (event_key) DO NOTHING`,
     );
@@ -372,6 +400,7 @@ class SqliteStore implements DataStore {
       renameMapId: p('UPDATE id_maps SET external_id = ? WHERE map_name = ? AND external_id = ?'),
       addErasure: p('INSERT INTO erasures (user_id, erased_at) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET erased_at = excluded.erased_at'),
       listErasures: p('SELECT user_id, erased_at FROM erasures ORDER BY erased_at, user_id'),
+      erasureMark: p('SELECT COUNT(*) AS n, TOTAL(erased_at) AS s FROM erasures'),
     };
     for (const r of this.stmts.listErasures!.all() as Array<{ user_id: string; erased_at: number }>) this.erasures.set(r.user_id, r.erased_at);
   }
@@ -513,8 +542,32 @@ class SqliteStore implements DataStore {
     return this.sourceId(ONLINE_SOURCE_SHA, 'events') ?? Number(this.stmts.addSource!.run('online', ONLINE_SOURCE_SHA, 'events', 'api', null).lastInsertRowid);
   }
 
+  /** Commits online appends through `writer` from now on. @internal */
+  useAppendWriter(writer: AppendWriter): void {
+    this.writer = writer;
+  }
+
+  /**
+   * On a shared connection: reloads the tombstones, and the id maps (an erasure renames the
+   * user's entry), when another connection erased a user since this one last looked.
+   */
+  private syncErasures(): void {
+    const { n, s } = this.stmts.erasureMark!.get() as { n: number; s: number };
+    const mark = `${n}:${s}`;
+    if (mark === this.erasureMark) return;
+    this.erasureMark = mark;
+    this.erasures.clear();
+    for (const r of this.stmts.listErasures!.all() as Array<{ user_id: string; erased_at: number }>) this.erasures.set(r.user_id, r.erased_at);
+    for (const map of [this.maps.users, this.maps.items]) {
+      map.index.clear();
+      map.ids.length = 0;
+      map.persisted = 0;
+    }
+  }
+
   /** Appends under the online source; call inside a transaction. Returns the keys (−1: refused by a tombstone). */
   private appendRows(sourceId: number, events: readonly EventRecord[]): number[] {
+    if (this.shared) this.syncErasures();
     this.refreshMap(this.maps.users);
     this.refreshMap(this.maps.items);
     // A primary-key range read (no scan): the last line used by the online source.
@@ -586,12 +639,14 @@ class SqliteStore implements DataStore {
   }
 
   async appendEvents(events: readonly EventRecord[]): Promise<number[]> {
+    if (this.writer && !this.writer.dead) return this.writer.call<number[]>({ op: 'append', events });
     const sourceId = this.onlineSourceId();
     return this.groupWrite(() => this.appendRows(sourceId, events));
   }
 
   async appendEventBatch<T>(batchId: string, events: readonly EventRecord[], result: T): Promise<BatchAppendResult<T>> {
     if (typeof batchId !== 'string' || batchId.length === 0 || batchId.length > MAX_ID_LENGTH) throw invalidArgument(`a batch id of 1..${MAX_ID_LENGTH} characters`, 'batchId', batchId);
+    if (this.writer && !this.writer.dead) return this.writer.call<BatchAppendResult<T>>({ op: 'batch', batchId, events, result });
     const sourceId = this.onlineSourceId();
     return this.groupWrite(() => {
       const known = this.stmts.findBatch!.get(batchId) as { result: string } | undefined;
@@ -867,6 +922,7 @@ class SqliteStore implements DataStore {
   }
 
   async close(): Promise<void> {
+    await this.writer?.close();
     this.flushAppends();
     this.db.close();
   }
