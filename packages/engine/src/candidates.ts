@@ -4,11 +4,11 @@
  * (optionally within categories), and the context bias (the viewed item's category, a query).
  * @packageDocumentation
  */
-import { bitsetFromIndices, topK, type ItemBitset } from '@souk/kernels';
+import { bitsetFromIndices, topK, topKSync, type ItemBitset } from '@souk/kernels';
 import { ALS, type FactorModel } from '@souk/models';
 import type { ItemRecord } from '@souk/data';
 import type { Candidate } from '@souk/ranking';
-import type { CatalogState } from './catalog.js';
+import type { CatalogState, IndexedItemVectors } from './catalog.js';
 import { kernelInfo } from './kernel-info.js';
 import type { LiveModel } from './model-files.js';
 import type { UserVector } from './personal.js';
@@ -37,37 +37,35 @@ export async function modelCandidates(
   admissible: (id: string) => boolean,
 ): Promise<Candidate[]> {
   const m = live.recommender;
-  const itemIndex = m.idIndices().items;
   const ids = m.itemIds;
   if (!ids) return [];
-  let allowSet: ItemBitset | undefined;
-  if (allow) {
-    const ok: number[] = [];
-    for (let i = 0; i < ids.length; i++) if (catalog.items.has(ids[i]!) && allow(ids[i]!)) ok.push(i);
-    if (ok.length === 0) return [];
-    allowSet = bitsetFromIndices(ids.length, ok);
+  if (usesVector(live, v)) {
+    const itemIndex = m.idIndices().items;
+    return vectorCandidates(catalog, { ids, factors: (m as FactorModel).itemFactors, find: (id) => itemIndex.find(id) }, v.vector!, seen, allow, admissible);
   }
-  const seenIdx = [...seen].map((id) => itemIndex.find(id)).filter((i) => i >= 0).sort((a, b) => a - b);
-  const want = Math.min(kernelInfo().maxK, ids.length, RECOMMEND_CANDIDATES + seenIdx.length);
-  let indices: ArrayLike<number>;
-  let scores: ArrayLike<number>;
-  if (v.vector && (m instanceof ALS || v.modelIndex < 0)) {
-    const factors = (m as FactorModel).itemFactors;
-    // The async form: the scan runs on the kernels' threads while the event loop serves others.
-    const result = await topK({ data: v.vector, rows: 1, cols: v.vector.length }, factors, {
-      k: want,
-      ...(seenIdx.length > 0 ? { exclude: { indptr: Int32Array.of(0, seenIdx.length), indices: Int32Array.from(seenIdx) } } : {}),
-      ...(allowSet ? { allow: allowSet } : {}),
-    });
-    const row = result.row(0);
-    indices = row.indices;
-    scores = row.scores;
-  } else if (v.modelIndex >= 0) {
-    const recs = await m.recommend(Int32Array.of(v.modelIndex), { k: want, filterSeen: seen.size > 0, ...(allowSet ? { allow: allowSet } : {}) });
-    const row = recs.row(0);
-    indices = row.items;
-    scores = row.scores;
-  } else return [];
+  if (v.modelIndex < 0) return [];
+  const allowSet = allowBitset(catalog, ids, allow);
+  if (allowSet === null) return [];
+  const want = Math.min(kernelInfo().maxK, ids.length, RECOMMEND_CANDIDATES + seen.size);
+  const recs = await m.recommend(Int32Array.of(v.modelIndex), { k: want, filterSeen: seen.size > 0, ...(allowSet ? { allow: allowSet } : {}) });
+  const row = recs.row(0);
+  return collect(ids, row.items, row.scores, admissible);
+}
+
+/** Whether the user's candidates come from their vector against the item factors (ALS, fold-in) rather than the model's own `recommend`. */
+export function usesVector(live: LiveModel, v: UserVector): boolean {
+  return v.vector !== undefined && (live.recommender instanceof ALS || v.modelIndex < 0);
+}
+
+/** The filters as an allow bitset over the model's items (undefined: no filter; null: nothing passes). */
+function allowBitset(catalog: CatalogState, ids: readonly string[], allow: ((id: string) => boolean) | undefined): ItemBitset | undefined | null {
+  if (!allow) return undefined;
+  const ok: number[] = [];
+  for (let i = 0; i < ids.length; i++) if (catalog.items.has(ids[i]!) && allow(ids[i]!)) ok.push(i);
+  return ok.length === 0 ? null : bitsetFromIndices(ids.length, ok);
+}
+
+function collect(ids: readonly string[], indices: ArrayLike<number>, scores: ArrayLike<number>, admissible: (id: string) => boolean): Candidate[] {
   const out: Candidate[] = [];
   for (let j = 0; j < indices.length && out.length < RECOMMEND_CANDIDATES; j++) {
     const id = ids[indices[j]!]!;
@@ -75,6 +73,43 @@ export async function modelCandidates(
     if (admissible(id) && Number.isFinite(s)) out.push({ item: id, textScore: s });
   }
   return out;
+}
+
+/**
+ * Candidates from a user vector against item vectors through the fused top-K kernel, on one
+ * thread: a single query's scan is bound by memory bandwidth (100,000 × 64 floats: 1.2 ms on one
+ * thread of the 2-core benchmark machine, 1.4 ms wall and twice the CPU on two). `sync`: on the
+ * calling thread (a read worker, whose job it is); else async, on a kernel thread, while the
+ * event loop serves others.
+ */
+export async function vectorCandidates(
+  catalog: CatalogState,
+  items: IndexedItemVectors,
+  vector: Float32Array,
+  seen: ReadonlySet<string>,
+  allow: ((id: string) => boolean) | undefined,
+  admissible: (id: string) => boolean,
+  sync = false,
+): Promise<Candidate[]> {
+  const allowSet = allowBitset(catalog, items.ids, allow);
+  if (allowSet === null) return [];
+  const seenIdx: number[] = [];
+  for (const id of seen) {
+    const i = items.find(id);
+    if (i >= 0) seenIdx.push(i);
+  }
+  seenIdx.sort((a, b) => a - b);
+  const want = Math.min(kernelInfo().maxK, items.ids.length, RECOMMEND_CANDIDATES + seenIdx.length);
+  const options = {
+    k: want,
+    threads: 1,
+    ...(seenIdx.length > 0 ? { exclude: { indptr: Int32Array.of(0, seenIdx.length), indices: Int32Array.from(seenIdx) } } : {}),
+    ...(allowSet ? { allow: allowSet } : {}),
+  };
+  const query = { data: vector, rows: 1, cols: vector.length };
+  const result = sync ? topKSync(query, items.factors, options) : await topK(query, items.factors, options);
+  const row = result.row(0);
+  return collect(items.ids, row.indices, row.scores, admissible);
 }
 
 /**

@@ -36,6 +36,11 @@ export interface ItemVectors {
   readonly factors: Matrix;
 }
 
+/** Item vectors with the row of an id (−1: none). */
+export interface IndexedItemVectors extends ItemVectors {
+  find(id: string): number;
+}
+
 /** Catalog, text index, popularity and the derived ranking and profile catalogs. */
 export class CatalogState {
   /** Items by id. */
@@ -49,6 +54,7 @@ export class CatalogState {
   /** Item facts for ranking (rebuilt on item and model changes). */
   rankingCatalog: RankingCatalog = new RankingCatalog([]);
   private vectors: ItemVectors | undefined;
+  private vectorIndex: IndexedItemVectors | undefined;
   private popularOrder: string[] | undefined;
   private popularOrderAt = 0;
   private popularityChanged = false;
@@ -83,7 +89,20 @@ export class CatalogState {
   setItemVectors(vectors: ItemVectors | undefined): void {
     if (vectors === this.vectors) return;
     this.vectors = vectors;
+    this.vectorIndex = undefined;
     this.rebuildRanking();
+  }
+
+  /** The live model's item vectors with a row lookup (undefined: none). */
+  get itemVectors(): IndexedItemVectors | undefined {
+    const v = this.vectors;
+    if (!v) return undefined;
+    if (!this.vectorIndex) {
+      const rows = new Map<string, number>();
+      v.ids.forEach((id, i) => rows.set(id, i));
+      this.vectorIndex = { ids: v.ids, factors: v.factors, find: (id) => rows.get(id) ?? -1 };
+    }
+    return this.vectorIndex;
   }
 
   private rebuildRanking(): void {

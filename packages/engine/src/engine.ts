@@ -10,15 +10,18 @@ import {
   type DataStore, type EventRecord, type ItemRecord, type UserRecord,
 } from '@souk/data';
 import { FactorModel, loadModel } from '@souk/models';
+import type { Matrix } from '@souk/kernels';
 import { checkEvent, ProfileStore, type FoldInModel, type ProfileCatalog, type ProfileError, type UserProfile } from '@souk/profiles';
 import type { Candidate } from '@souk/ranking';
 import { validateIndexableItem, type SearchFilter } from '@souk/retrieval';
-import { biasByContext, modelCandidates, pickPopular, RECOMMEND_CANDIDATES } from './candidates.js';
+import { modelCandidates, pickPopular, usesVector } from './candidates.js';
+import { execRecommend, execSearch, type RecommendExec, type SearchExec } from './exec.js';
+import { ReadRouter, type ReplicaState } from './reads.js';
 import { CatalogState, forwardingProfileCatalog, POPULARITY_TYPES } from './catalog.js';
 import { kernelInfo } from './kernel-info.js';
 import { EngineError, engineError } from './errors.js';
 import { createModel, loadActiveModel, newVersion, removeVersion, writeActivePointer, type LiveModel } from './model-files.js';
-import { userSignals, UserVectors } from './personal.js';
+import { userData, UserVectors } from './personal.js';
 import { UserIdMapper } from './pseudonym.js';
 import { rankCandidates } from './rank.js';
 import { storeFingerprint, takeSnapshot, writeSnapshot } from './snapshot.js';
@@ -35,13 +38,16 @@ import {
   type SimilarOptions, type SimilarResponse,
 } from './types.js';
 
+/** A matrix as plain data (its rows, columns and values), for a worker message. */
+function plainMatrix(m: Matrix): Matrix {
+  return { data: m.data, rows: m.rows, cols: m.cols };
+}
+
 /** The state snapshot file in the data directory (see snapshot.ts). */
 const STATE_FILE = 'state.snapshot.jsonl';
 
 const SILENT: EngineLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
-/** Candidates re-ranked per search (the text index's best by BM25F; as for recommendations, 100). */
-const SEARCH_CANDIDATES = 100;
 /** Source id label of items and users written through the API. */
 const ONLINE_SOURCE = { items: 'online-items', users: 'online-users' } as const;
 
@@ -85,6 +91,7 @@ export class Engine {
   private live: LiveModel | undefined;
   private readonly erased = new Map<string, number>();
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly reads: ReadRouter;
   private job: MutableJob | undefined;
   private jobDone: Promise<void> | undefined;
   private running: RunningJob | undefined;
@@ -110,6 +117,7 @@ export class Engine {
     this.profileCatalogTarget = this.catalog.profileCatalog;
     this.profileCatalog = forwardingProfileCatalog(() => this.profileCatalogTarget);
     this.profiles = new ProfileStore({ catalog: this.profileCatalog, model: this.foldIn });
+    this.reads = new ReadRouter(this.logger);
   }
 
   /**
@@ -125,6 +133,9 @@ export class Engine {
     const dataDir = options.dataDir;
     if (typeof dataDir !== 'string' || dataDir.length === 0) throw engineError('ERR_ARGUMENT', "a directory path or ':memory:'", 'dataDir', dataDir);
     if (options.model !== undefined) checkOneOf(options.model, ENGINE_MODELS, 'model');
+    if (options.readWorkers !== undefined && !(Number.isInteger(options.readWorkers) && options.readWorkers >= 0 && options.readWorkers <= 64)) {
+      throw engineError('ERR_ARGUMENT', 'an integer in [0, 64]', 'readWorkers', options.readWorkers);
+    }
     if (options.autoRetrainEvents !== undefined && !(Number.isInteger(options.autoRetrainEvents) && options.autoRetrainEvents > 0)) {
       throw engineError('ERR_ARGUMENT', 'a positive integer', 'autoRetrainEvents', options.autoRetrainEvents);
     }
@@ -136,7 +147,7 @@ export class Engine {
     let store: DataStore;
     try {
       if (!memory) await mkdir(dataDir, { recursive: true });
-      store = openSqliteStore(memory ? ':memory:' : join(dataDir, 'souk.db'), { synchronous: options.synchronous ?? 'full' });
+      store = openSqliteStore(memory ? ':memory:' : join(dataDir, 'souk.db'), { synchronous: options.synchronous ?? 'full', appendThread: options.appendThread !== false });
     } catch (e) {
       throw new EngineError('ERR_STORE', `Expected a writable data directory for dataDir but received ${JSON.stringify(dataDir)}: ${(e as Error).message}`, { cause: e });
     }
@@ -152,6 +163,7 @@ export class Engine {
         }
       }
       await engine.loadState(true);
+      engine.reads.start(options.readWorkers ?? 0, engine.replicaState());
       logger.info({ dataDir, items: engine.catalog.items.size, users: engine.profiles.size, events: engine.eventsTotal, model: engine.live?.version, ms: Math.round(performance.now() - started) }, 'engine opened');
     } catch (e) {
       await store.close().catch(() => undefined);
@@ -229,6 +241,12 @@ export class Engine {
     for (const [user, at] of erased) this.erased.set(user, at);
     this.eventsTotal = eventsTotal;
     this.applyModel(this.live);
+    if (this.reads.active) this.reads.broadcast({ t: 'reset', state: this.replicaState() });
+  }
+
+  /** The catalog state the read workers start from. */
+  private replicaState(): ReplicaState {
+    return { items: [...this.catalog.items.values()], popularity: [...this.catalog.popularity], vectors: this.catalog.itemVectors && { ids: this.catalog.itemVectors.ids, factors: plainMatrix(this.catalog.itemVectors.factors) } };
   }
 
   /** Makes `live` the active model (one assignment; requests in flight keep the one they read). */
@@ -236,6 +254,7 @@ export class Engine {
     const m = live?.recommender;
     const vectors = m instanceof FactorModel && m.itemIds ? { ids: m.itemIds, factors: m.itemFactors } : undefined;
     this.catalog.setItemVectors(vectors);
+    if (this.reads.active) this.reads.broadcast({ t: 'vectors', vectors: vectors && { ids: vectors.ids, factors: plainMatrix(vectors.factors) } });
     this.vectors.clear();
     this.live = live;
   }
@@ -315,11 +334,15 @@ export class Engine {
     events.forEach((e, i) => {
       if (this.rebuildTail && keys[i]! >= 0) this.rebuildTail.set(keys[i]!, e);
     });
+    const engaged: string[] = [];
     for (const e of events) {
       // A user erased while this batch was being written keeps nothing of it in memory.
       const erasedAt = this.erased.get(e.user);
       if (erasedAt !== undefined && e.timestamp <= erasedAt) continue;
-      if (e.item !== undefined && POPULARITY_TYPES.has(e.type)) this.catalog.addEngagement(e.item);
+      if (e.item !== undefined && POPULARITY_TYPES.has(e.type)) {
+        this.catalog.addEngagement(e.item);
+        engaged.push(e.item);
+      }
       try {
         this.profiles.update(e);
       } catch (err) {
@@ -327,6 +350,7 @@ export class Engine {
       }
       this.vectors.invalidate(e.user);
     }
+    if (engaged.length > 0 && this.reads.active) this.reads.broadcast({ t: 'engage', items: engaged });
     this.eventsTotal += events.length;
     this.eventsIngested += events.length;
     this.eventsSinceRetrain += events.length;
@@ -362,6 +386,7 @@ export class Engine {
       const sourceId = await this.store.registerSource({ path: 'api', sha256: ONLINE_SOURCE.items, asset: 'items', format: 'api', bytes: null });
       const { inserted, updated } = await this.store.upsertItems(valid.map((item, i) => ({ ...item, sourceId, line: i + 1 })));
       this.catalog.upsert(valid);
+      if (this.reads.active) this.reads.broadcast({ t: 'items', items: valid });
       this.profileCatalogTarget = this.catalog.profileCatalog;
       return { inserted, updated, rejected };
     }));
@@ -496,34 +521,26 @@ export class Engine {
     this.filterPredicate(options.filters);
     this.checkRanked(options);
     const user = options.user === undefined ? undefined : this.ids.internal(checkId(options.user, 'user'));
-    const index = this.catalog.textIndex;
-    const base = { query, ...(options.filters ? { filter: options.filters } : {}), ...(options.facets ? { facets: options.facets } : {}) };
     if (sort !== 'relevance') {
-      const res = mapErrors(() => index.search({ ...base, k, offset, sort }));
+      const base = { query, ...(options.filters ? { filter: options.filters } : {}), ...(options.facets ? { facets: options.facets } : {}) };
+      const res = mapErrors(() => this.catalog.textIndex.search({ ...base, k, offset, sort }));
       const items = res.hits.map((h, i) => ({ item: itemView(this.catalog.items.get(h.id)!), position: i + 1, score: h.score, reason: 'ranked' }));
       return { query, items, total: res.total, facets: res.facets, droppedTerms: res.droppedTerms, truncated: res.truncated, personalized: false, tookMs: performance.now() - started };
     }
-    const res = mapErrors(() => index.search({ ...base, k: Math.min(1000, Math.max(SEARCH_CANDIDATES, offset + k)), offset: 0 }));
     const personal = options.personalize === false ? undefined : this.personal(user);
-    const signals = personal ? userSignals(personal.profile, personal.vector.vector) : undefined;
-    const candidates: Candidate[] = res.hits.filter((h) => this.catalog.items.has(h.id)).map((h) => ({ item: h.id, textScore: h.score }));
-    const catalog = this.catalog;
-    const ranked =
-      candidates.length === 0
-        ? []
-        : rankCandidates({ catalog: catalog.rankingCatalog, items: catalog.items, candidates, options, user: signals, k: offset + k, now: this.now(), query })
-            .slice(offset)
-            .map((r, i) => ({ ...r, position: i + 1 }));
-    return {
+    const now = this.now();
+    const request: SearchExec = {
       query,
-      items: ranked,
-      total: res.total,
-      facets: res.facets,
-      droppedTerms: res.droppedTerms,
-      truncated: res.truncated,
-      personalized: signals !== undefined,
-      tookMs: performance.now() - started,
+      k,
+      offset,
+      ...(options.filters ? { filters: options.filters } : {}),
+      ...(options.facets ? { facets: options.facets } : {}),
+      options,
+      ...(personal ? { user: userData(personal.profile, personal.vector.vector, now) } : {}),
+      now,
     };
+    const out = await this.reads.search(request, () => execSearch(this.catalog, request));
+    return { query, ...out, tookMs: performance.now() - started };
   }
 
   /**
@@ -550,41 +567,24 @@ export class Engine {
     const internal = this.ids.internal(user);
     const live = this.live;
     const personal = this.personal(internal)!;
-    const { profile } = personal;
-    const seen = options.excludeSeen === false ? new Set<string>() : new Set(this.vectors.items(internal, profile).keys());
-    if (contextItem) seen.add(contextItem.id);
-    const admissible = (id: string) => this.catalog.items.has(id) && !seen.has(id) && (!allow || allow(id));
-
-    let source: RecommendSource;
-    let candidates: Candidate[] = [];
-    let inCategorySet: ReadonlySet<string> = new Set();
-    const fromModel = live && personal.vector.source ? await modelCandidates(this.catalog, live, personal.vector, seen, allow, admissible) : [];
-    if (fromModel.length > 0) {
-      source = personal.vector.source!;
-      candidates = fromModel;
-    } else {
-      const categories: Array<readonly string[]> = [];
-      if (contextItem) categories.push(contextItem.categoryPath);
-      if (context.category && context.category.length > 0) categories.push(context.category);
-      if (categories.length === 0 && profile) {
-        const root = this.catalog.profileCatalog.root;
-        for (const a of profile.affinities('category', { k: 3, now: this.now() })) if (a.score > 0) categories.push([...(root !== undefined ? [root] : []), ...a.path!]);
-      }
-      const popular = this.catalog.popularItems();
-      const inCategory = categories.length === 0 ? [] : pickPopular(popular, RECOMMEND_CANDIDATES, (id) => admissible(id) && categories.some((c) => CatalogState.inCategory(this.catalog.items.get(id)!, c)));
-      source = inCategory.length > 0 ? 'profile-popular' : 'popular';
-      const chosen = (inCategorySet = new Set(inCategory));
-      const rest = pickPopular(popular, RECOMMEND_CANDIDATES - inCategory.length, (id) => admissible(id) && !chosen.has(id));
-      candidates = [...inCategory, ...rest].map((item) => ({ item }));
-    }
-    if (contextItem || context.query) biasByContext(this.catalog, candidates, contextItem, context.query);
-    const signals = userSignals(profile, personal.vector.vector);
-    const catalog = this.catalog;
-    const ranked = candidates.length === 0 ? [] : rankCandidates({ catalog: catalog.rankingCatalog, items: catalog.items, candidates, options, user: signals, k, now: this.now() });
-    // Cold-start rows say which fallback they come from.
-    const cold = source === 'popular' || source === 'profile-popular';
-    const items = cold ? ranked.map((r) => (r.reason === 'ranked' ? { ...r, reason: inCategorySet.has(r.item.id) ? 'popular-in-category' : 'popular' } : r)) : ranked;
-    return { user, items, source, ...(live && (source === 'model' || source === 'fold-in') ? { modelVersion: live.version } : {}), tookMs: performance.now() - started };
+    const { profile, vector } = personal;
+    const now = this.now();
+    const request: RecommendExec = {
+      k,
+      ...(options.filters ? { filters: options.filters } : {}),
+      options,
+      user: userData(profile, vector.vector, now),
+      seen: options.excludeSeen === false ? [] : this.vectors.seen(internal, profile),
+      ...(contextItem ? { contextItem: contextItem.id } : {}),
+      ...(context.category ? { contextCategory: context.category } : {}),
+      ...(context.query !== undefined ? { contextQuery: context.query } : {}),
+      ...(live && vector.source ? { vectorSource: vector.source } : {}),
+      now,
+    };
+    const local = () => execRecommend(this.catalog, request, live && vector.source ? (seen, allow, admissible) => modelCandidates(this.catalog, live, vector, seen, allow, admissible) : undefined);
+    // The read workers hold the catalog's item vectors: they answer unless the candidates need the model itself.
+    const out = live && vector.source && !usesVector(live, vector) ? await local() : await this.reads.recommend(request, local);
+    return { user, ...out, ...(live && (out.source === 'model' || out.source === 'fold-in') ? { modelVersion: live.version } : {}), tookMs: performance.now() - started };
   }
 
   /**
@@ -754,6 +754,7 @@ export class Engine {
       ...(this.job ? { retrain: { ...this.job } } : {}),
       backend: kernelInfo().backend,
       uptimeMs: Date.now() - this.openedAt,
+      ...((this.options.readWorkers ?? 0) > 0 ? { reads: this.reads.stats() } : {}),
     };
   }
 
@@ -761,6 +762,7 @@ export class Engine {
   async close(): Promise<void> {
     this.closing ??= (async () => {
       this.closed = true;
+      await this.reads.close();
       await Promise.allSettled([...this.pending]);
       if (this.running) await this.running.stop();
       await this.jobDone;

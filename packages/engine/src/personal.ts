@@ -7,7 +7,7 @@
  */
 import { ALS, FactorModel } from '@souk/models';
 import type { UserProfile } from '@souk/profiles';
-import type { UserSignals } from '@souk/ranking';
+import type { UserData } from './exec.js';
 import type { LiveModel } from './model-files.js';
 
 /** A user's latent vector and where it came from. */
@@ -24,12 +24,12 @@ const NONE: UserVector = { modelIndex: -1, vector: undefined, source: undefined 
 
 /** The items of a profile's fold-in (item → summed event weight). */
 export function profileItems(profile: UserProfile): Map<string, number> {
-  return new Map(profile.toJSON().latentItems);
+  return new Map(profile.latentEntries());
 }
 
 /** Caches users' engaged items and vectors (for one live model). */
 export class UserVectors {
-  private readonly cache = new Map<string, { items?: Map<string, number>; vector?: UserVector }>();
+  private readonly cache = new Map<string, { items?: Map<string, number>; seen?: string[]; vector?: UserVector }>();
   private model: LiveModel | undefined;
 
   /** Forgets a user's items and vector (after their events or erasure). */
@@ -54,6 +54,14 @@ export class UserVectors {
     const e = this.entry(user);
     e.items ??= profileItems(profile);
     return e.items;
+  }
+
+  /** The ids of the items a user engaged with (empty without a profile). */
+  seen(user: string, profile: UserProfile | undefined): string[] {
+    if (!profile) return [];
+    const e = this.entry(user);
+    e.seen ??= [...this.items(user, profile).keys()];
+    return e.seen;
   }
 
   /**
@@ -102,35 +110,7 @@ function sameItems(m: FactorModel, idx: number, known: ReadonlyArray<[string, nu
   return known.every(([id]) => row.has(items.find(id)));
 }
 
-/**
- * Ranking signals of a user for one request: the profile's affinities and the latent vector
- * (undefined: anonymous). Affinities are memoised per category path, brand and request time: a
- * request's candidates share a handful of categories and brands, and each profile lookup walks the
- * category tree with time decay.
- */
-export function userSignals(profile: UserProfile | undefined, vector: Float32Array | undefined): UserSignals | undefined {
-  if (!profile && !vector) return undefined;
-  if (!profile) return { latentVector: () => vector };
-  let at: number | undefined;
-  const category = new Map<string, number>();
-  const brand = new Map<string, number>();
-  const price = new Map<string, ReturnType<UserProfile['preferredPriceRange']>>();
-  const memo = <V>(cache: Map<string, V>, key: string, now: number | undefined, compute: () => V): V => {
-    if (now !== at) {
-      category.clear();
-      brand.clear();
-      price.clear();
-      at = now;
-    }
-    if (cache.has(key)) return cache.get(key)!;
-    const v = compute();
-    cache.set(key, v);
-    return v;
-  };
-  return {
-    categoryAffinity: (path, now) => memo(category, path.join('\u0000'), now, () => profile.categoryAffinity(path, now)),
-    brandAffinity: (b, now) => memo(brand, b, now, () => profile.brandAffinity(b, now)),
-    preferredPriceRange: (path, now) => memo(price, path.join('\u0000'), now, () => profile.preferredPriceRange(path, now)),
-    latentVector: () => vector,
-  };
+/** What ranking needs of a user at `now`: the profile's digest and the latent vector (plain data, see exec.ts). */
+export function userData(profile: UserProfile | undefined, vector: Float32Array | undefined, now: number): UserData {
+  return { ...(profile ? { digest: profile.digest(now) } : {}), ...(vector ? { vector } : {}) };
 }

@@ -33,10 +33,22 @@ export interface EngineOptions {
   readonly pseudonymizeSecret?: string;
   /** Run retraining in a worker thread (default true; false trains in-process, for debugging). */
   readonly retrainInWorker?: boolean;
+  /**
+   * Worker threads that answer searches and recommendations, each with a replica of the catalog
+   * state (items, text index, popularity, item vectors: about the memory of the catalog and
+   * model again per worker), so that reads use more cores (default 0: everything on the event
+   * loop). Profiles, the store and writes stay on the event loop; answers are the same either way.
+   */
+  readonly readWorkers?: number;
   /** Retrain automatically after this many new events (default off). */
   readonly autoRetrainEvents?: number;
   /** Clock (ms since the epoch) for profiles and recency (default `Date.now`). */
   readonly now?: () => number;
+  /**
+   * Commit ingested events on a second store connection in a worker thread, so the fsync of each
+   * commit does not stall searches and recommendations (default true; data directories only).
+   */
+  readonly appendThread?: boolean;
   /** Durability of the store (default `'full'`: an acknowledged write survives power loss). */
   readonly synchronous?: 'full' | 'normal';
   /**
@@ -288,6 +300,16 @@ export interface EngineStats {
   /** Kernel backend in use and why. */
   readonly backend: string;
   readonly uptimeMs: number;
+  /** With `readWorkers`: workers running and ready, reads each answered, reads answered on the event loop. */
+  readonly reads?: ReadStats;
+}
+
+/** Read workers' counters (see {@link EngineOptions.readWorkers}). */
+export interface ReadStats {
+  readonly workers: number;
+  readonly ready: number;
+  readonly served: readonly number[];
+  readonly local: number;
 }
 
 /** Inputs of {@link Engine.ingest}. */

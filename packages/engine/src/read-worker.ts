@@ -1,0 +1,64 @@
+/**
+ * Entry of a read worker thread (compiled to `dist/read-worker.js`; see reads.ts): holds a
+ * replica of the engine's catalog state, applies the changes the engine posts in order, and
+ * answers the searches and recommendations it is sent with the engine's own code (exec.ts).
+ * @packageDocumentation
+ */
+import { parentPort } from 'node:worker_threads';
+import { CatalogState } from './catalog.js';
+import { catalogVectorCandidates, execRecommend, execSearch } from './exec.js';
+import type { FromWorker, ReplicaState, ToWorker } from './reads.js';
+
+let catalog = new CatalogState();
+
+function reset(state: ReplicaState): void {
+  const next = new CatalogState();
+  for (const [id, count] of state.popularity) next.popularity.set(id, count);
+  next.upsert(state.items);
+  next.syncPopularity();
+  next.setItemVectors(state.vectors);
+  catalog = next;
+}
+
+const port = parentPort;
+if (port) {
+  const reply = (m: FromWorker) => port.postMessage(m);
+  const fail = (id: number, e: unknown) => {
+    const err = e as { code?: unknown; message?: unknown };
+    reply({ t: 'done', id, ok: false, error: { ...(typeof err?.code === 'string' ? { code: err.code } : {}), message: String(err?.message ?? e) } });
+  };
+  port.on('message', (m: ToWorker) => {
+    switch (m.t) {
+      case 'reset':
+        reset(m.state);
+        reply({ t: 'ready' });
+        return;
+      case 'items':
+        catalog.upsert(m.items);
+        return;
+      case 'engage':
+        for (const item of m.items) catalog.addEngagement(item);
+        return;
+      case 'vectors':
+        catalog.setItemVectors(m.vectors);
+        return;
+      case 'search':
+        try {
+          reply({ t: 'done', id: m.id, ok: true, value: execSearch(catalog, m.request) });
+        } catch (e) {
+          fail(m.id, e);
+        }
+        return;
+      case 'recommend': {
+        const r = m.request;
+        const state = catalog;
+        const fromModel = r.user.vector && r.vectorSource ? catalogVectorCandidates(state, r.user.vector) : undefined;
+        execRecommend(state, r, fromModel).then(
+          (value) => reply({ t: 'done', id: m.id, ok: true, value }),
+          (e: unknown) => fail(m.id, e),
+        );
+        return;
+      }
+    }
+  });
+}
