@@ -2,6 +2,7 @@
  * {@link parseServerArgs}: command-line flags and environment of `souk-server` (and `souk serve`).
  * @packageDocumentation
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseKeyEntry, parseKeyList, type ApiKeyDigest, type ApiKeyPlain } from './auth.js';
 import { ServerError } from './errors.js';
@@ -23,6 +24,9 @@ export const SERVER_USAGE = `Usage: souk-server --data-dir <dir> [options]
   --pseudonymize-secret <s>     HMAC secret for user ids, at least 16 bytes (or SOUK_PSEUDONYMIZE_SECRET)
   --body-limit <bytes>          largest request body (default 1048576)
   --log-level <level>           fatal|error|warn|info|debug|trace|silent (default info)
+  --read-workers <n|auto>       worker threads answering search and recommend, each with a copy of
+                                the catalog state (default auto: one per core, at most 4, none on one
+                                core; 0: all on the event loop; or SOUK_READ_WORKERS)
   -h, --help                    this text
 
 Prints "souk server listening on http://host:port" when ready; SIGTERM/SIGINT shut down gracefully.`;
@@ -37,8 +41,18 @@ function integer(value: string, flag: string, min: number, max: number): number 
 }
 
 /**
+ * Read workers by default: one per core, at most 4 (0 on one core). The event loop's own share
+ * (HTTP, checks, profiles) is small next to a search's; on 2 cores two workers served more than
+ * one (see `pnpm bench service`).
+ */
+export function autoReadWorkers(cores = availableParallelism()): number {
+  return cores < 2 ? 0 : Math.min(4, cores);
+}
+
+/**
  * Parses `souk-server` flags (see {@link SERVER_USAGE}) and the environment variables
- * `SOUK_DATA_DIR`, `SOUK_API_KEYS`, `SOUK_API_KEY_HASHES`, `SOUK_PSEUDONYMIZE_SECRET`.
+ * `SOUK_DATA_DIR`, `SOUK_API_KEYS`, `SOUK_API_KEY_HASHES`, `SOUK_PSEUDONYMIZE_SECRET`,
+ * `SOUK_READ_WORKERS`.
  * Flags win over the environment for single values; keys from both are combined.
  * @throws ServerError `ERR_CONFIG` for unknown flags or bad values.
  */
@@ -59,6 +73,7 @@ export function parseServerArgs(argv: readonly string[], env: Readonly<Record<st
         'pseudonymize-secret': { type: 'string' },
         'body-limit': { type: 'string' },
         'log-level': { type: 'string' },
+        'read-workers': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -77,8 +92,12 @@ export function parseServerArgs(argv: readonly string[], env: Readonly<Record<st
     .map(({ value, scopes }) => ({ sha256: value, scopes }));
   const secret = values['pseudonymize-secret'] ?? env.SOUK_PSEUDONYMIZE_SECRET;
 
+  const workers = values['read-workers'] ?? env.SOUK_READ_WORKERS ?? 'auto';
+  const readWorkers = workers === 'auto' ? autoReadWorkers() : integer(workers, '--read-workers', 0, 64);
+
   const options: ServerOptions = {
     dataDir,
+    engine: { readWorkers },
     host: values.host ?? '127.0.0.1',
     port: values.port === undefined ? 8080 : integer(values.port, '--port', 0, 65535),
     apiKeys: plain,

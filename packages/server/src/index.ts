@@ -6,7 +6,7 @@
  */
 export { createApp } from './app.js';
 export { startServer, type RunningServer } from './start.js';
-export { parseServerArgs, SERVER_USAGE, type ParsedServerArgs } from './args.js';
+export { autoReadWorkers, parseServerArgs, SERVER_USAGE, type ParsedServerArgs } from './args.js';
 export { ApiKeyring, hashApiKey, API_KEY_SCOPES, type ApiKeyScope, type ApiKeyDigest, type ApiKeyPlain } from './auth.js';
 export { createLogger, redactUserIds, type LoggerOptions } from './logging.js';
 export { ServerError, type ServerErrorCode, type ErrorBody } from './errors.js';

@@ -1,6 +1,7 @@
 /**
- * Structured logs (pino): one JSON line per event, request ids, and no user ids when user ids
- * are pseudonymised.
+ * Structured logs (pino): one JSON line per event — a request's line when it completes (method,
+ * URL, status, response time) at `debug`, or at `warn` when it took a second or more — request
+ * ids, and no user ids when user ids are pseudonymised.
  * @packageDocumentation
  */
 import { pino, type Logger } from 'pino';

@@ -329,6 +329,17 @@ export const Health = Type.Object({
   events: Type.Integer(),
   backend: Type.String(),
   uptimeMs: Type.Number(),
+  reads: Type.Optional(
+    Type.Object(
+      {
+        workers: Type.Integer({ description: 'Read workers running' }),
+        ready: Type.Integer({ description: 'Read workers holding their catalog replica' }),
+        served: Type.Array(Type.Integer(), { description: 'Reads answered by each worker' }),
+        local: Type.Integer({ description: 'Reads answered on the event loop' }),
+      },
+      { description: 'Read workers (search and recommend off the event loop), when the server runs any' },
+    ),
+  ),
 });
 
 /** GET /healthz query. */

@@ -57,18 +57,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const timeoutMs = options.shutdownTimeoutMs ?? 10_000;
   let closing: Promise<void> | undefined;
+  const exit = (code: number) => (options.exit ?? process.exit)(code);
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) {
       app.log.warn({ signal }, 'second signal during shutdown: exiting now');
-      (options.exit ?? process.exit)(1);
+      exit(1);
       return;
     }
     app.log.info({ signal }, 'shutting down');
     close().then(
-      () => (options.exit ?? process.exit)(0),
+      () => exit(0),
       (error: unknown) => {
         app.log.error({ err: error }, 'shutdown failed');
-        (options.exit ?? process.exit)(1);
+        exit(1);
       },
     );
   };

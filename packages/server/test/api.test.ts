@@ -1,6 +1,8 @@
 // End to end over HTTP against the real engine: a small synthetic shop (English and Chinese
 // catalogs) is posted through the API, a model is retrained through the API, and the read
-// routes are checked against what the shop says is true.
+// routes are checked against what the shop says is true. The engine runs with a read worker, as
+// the server does by default on more than one core: the catalog reaches it through the API's
+// writes, and every read below must see what the writes before it did.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, WRITE_KEY, call, seed, serve, testShop, waitForRetrain, type TestServer, type TestShop } from './helpers.js';
 
@@ -11,7 +13,7 @@ let firstJob: any;
 
 beforeAll(async () => {
   shop = testShop(3000);
-  server = await serve({ processMetrics: true });
+  server = await serve({ processMetrics: true }, { readWorkers: 1 });
   url = server.url;
   await seed(url, shop);
   const started = await call(url, 'POST', '/v1/admin/retrain', { key: ADMIN_KEY, body: { model: 'als' } });
@@ -328,5 +330,19 @@ describe('admin and operations', () => {
     expect(doc.components.securitySchemes.bearerAuth.scheme).toBe('bearer');
     expect(doc.paths['/v1/events'].post.security).toBeDefined();
     expect(doc.paths['/v1/search'].get.security).toBeUndefined();
+  });
+});
+
+describe('read worker', () => {
+  it('answered reads over HTTP (the routes above ran through it)', () => {
+    const reads = server.engine.stats().reads!;
+    expect(reads.workers).toBe(1);
+    expect(reads.served[0]).toBeGreaterThan(20);
+  });
+
+  it('is reported by /healthz', async () => {
+    const health = await call(url, 'GET', '/healthz');
+    expect(health.body.reads).toMatchObject({ workers: 1, ready: 1, local: expect.any(Number) });
+    expect(health.body.reads.served[0]).toBeGreaterThan(20);
   });
 });

@@ -1,7 +1,7 @@
 // API keys: digests only, scopes, constant-time comparison; write and admin routes refuse a
 // missing (401) or wrong (403) key; read routes can be locked; the flag parser.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeyring, hashApiKey, parseServerArgs } from '@souk/server';
+import { ApiKeyring, autoReadWorkers, hashApiKey, parseServerArgs } from '@souk/server';
 import { ADMIN_KEY, READ_KEY, WRITE_KEY, call, serve, type TestServer } from './helpers.js';
 
 describe('ApiKeyring', () => {
@@ -59,6 +59,21 @@ describe('parseServerArgs', () => {
     expect(() => parseServerArgs(['--data-dir', 'd', '--port', '70000'], {})).toThrow(/0\.\.65535 for --port/);
     expect(() => parseServerArgs(['--data-dir', 'd', '--bogus'], {})).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
     expect(() => parseServerArgs(['--data-dir', 'd', '--log-level', 'loud'], {})).toThrow(/--log-level/);
+  });
+
+  it('read workers: auto by default (one per core, at most 4, none on one core), a count, or 0', () => {
+    const workers = (argv: string[], env: Record<string, string> = {}) => {
+      const parsed = parseServerArgs(['--data-dir', 'd', ...argv], env);
+      return parsed.help ? undefined : parsed.options.engine?.readWorkers;
+    };
+    expect(workers([])).toBe(autoReadWorkers());
+    expect([1, 2, 3, 8, 64].map((cores) => autoReadWorkers(cores))).toEqual([0, 2, 3, 4, 4]);
+    expect(workers(['--read-workers', '0'])).toBe(0);
+    expect(workers(['--read-workers', '3'])).toBe(3);
+    expect(workers([], { SOUK_READ_WORKERS: '2' })).toBe(2);
+    expect(workers(['--read-workers', '1'], { SOUK_READ_WORKERS: '2' })).toBe(1);
+    expect(() => workers(['--read-workers', 'many'])).toThrow(/0\.\.64 for --read-workers/);
+    expect(() => workers(['--read-workers', '65'])).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
   });
 });
 

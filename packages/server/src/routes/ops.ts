@@ -31,6 +31,7 @@ export function registerOpsRoutes(app: SoukApp, { engine, metrics, isClosing }: 
       events: stats.events,
       backend: stats.backend,
       uptimeMs: stats.uptimeMs,
+      ...(stats.reads ? { reads: { ...stats.reads, served: [...stats.reads.served] } } : {}),
     });
   });
 
