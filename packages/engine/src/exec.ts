@@ -8,12 +8,12 @@
  */
 import { DigestSignals, type ProfileDigest } from '@souk/profiles';
 import type { Candidate, UserSignals } from '@souk/ranking';
-import type { FacetCounts, FacetRequest, SearchFilter } from '@souk/retrieval';
+import type { FacetRequest, SearchFilter } from '@souk/retrieval';
 import { biasByContext, pickPopular, RECOMMEND_CANDIDATES, vectorCandidates } from './candidates.js';
 import { CatalogState } from './catalog.js';
 import { rankCandidates } from './rank.js';
 import { mapErrors } from './validate.js';
-import type { RankedRequestOptions, RecommendSource, ResultItem } from './types.js';
+import type { RankedRequestOptions, RecommendSource, ResultItem, SearchResponse } from './types.js';
 
 /** Candidates re-ranked per search (the text index's best by BM25F; as for recommendations, 100). */
 export const SEARCH_CANDIDATES = 100;
@@ -41,14 +41,7 @@ export interface SearchExec {
 }
 
 /** The answer of {@link execSearch} (the engine adds the query and the time taken). */
-export interface SearchExecResult {
-  readonly items: ResultItem[];
-  readonly total: number;
-  readonly facets: FacetCounts;
-  readonly droppedTerms: string[];
-  readonly truncated: boolean;
-  readonly personalized: boolean;
-}
+export type SearchExecResult = Omit<SearchResponse, 'query' | 'tookMs'>;
 
 /** A recommendation, checked; the model's part is decided by the caller (see {@link execRecommend}). */
 export interface RecommendExec {

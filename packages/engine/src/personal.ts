@@ -27,10 +27,15 @@ export function profileItems(profile: UserProfile): Map<string, number> {
   return new Map(profile.latentEntries());
 }
 
-/** Caches users' engaged items and vectors (for one live model). */
+/** Users whose items and vectors are cached (least recently used dropped first). */
+export const USER_CACHE_SIZE = 20_000;
+
+/** Caches users' engaged items and vectors (for one live model), for the {@link USER_CACHE_SIZE} users asked for most recently. */
 export class UserVectors {
   private readonly cache = new Map<string, { items?: Map<string, number>; seen?: string[]; vector?: UserVector }>();
   private model: LiveModel | undefined;
+
+  constructor(private readonly capacity = USER_CACHE_SIZE) {}
 
   /** Forgets a user's items and vector (after their events or erasure). */
   invalidate(user: string): void {
@@ -42,9 +47,21 @@ export class UserVectors {
     this.cache.clear();
   }
 
+  /** Number of users cached. */
+  get size(): number {
+    return this.cache.size;
+  }
+
   private entry(user: string) {
     let e = this.cache.get(user);
-    if (!e) this.cache.set(user, (e = {}));
+    if (e) {
+      // Most recently used last (Map keeps insertion order).
+      this.cache.delete(user);
+      this.cache.set(user, e);
+      return e;
+    }
+    if (this.cache.size >= this.capacity) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(user, (e = {}));
     return e;
   }
 

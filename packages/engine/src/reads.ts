@@ -9,8 +9,8 @@
  *   caused it resolves; a worker handles its messages in order, so a read sent after a write was
  *   acknowledged sees it (read-your-writes). The user's part of a request (profile digest, vector,
  *   seen items) is computed on the event loop and travels with the request.
- * - Routing: the worker with the fewest requests in flight; the event loop answers itself while
- *   no worker is ready or every worker has {@link LOCAL_AT_QUEUE} requests queued.
+ * - Routing: the worker with the fewest requests in flight; the event loop answers itself only
+ *   while no worker is ready ({@link LOCAL_AT_QUEUE}).
  * - Failure: a request a worker cannot answer (a crash, an error) is answered on the event loop;
  *   a worker that dies is dropped and logged.
  * @packageDocumentation
@@ -27,12 +27,14 @@ import type { EngineLogger, ReadStats } from './types.js';
 export const READ_WORKER_URL = new URL('../dist/read-worker.js', import.meta.url);
 
 /**
- * The event loop answers a read itself only when every worker has this many requests in flight:
- * the event loop also parses and answers every HTTP request, and on the 2-core benchmark machine
- * reads kept off it served more (1,143 req/s of the mix with 2 workers and none on the event
- * loop, 762 with 1 worker and the event loop taking reads at 3 queued).
+ * The event loop answers a read itself only while no worker is ready (starting, or all dead): it
+ * also parses and answers every HTTP request, and each millisecond it spends on a search delays
+ * all of them. On the 2-core benchmark machine, runs where the event loop took reads when the
+ * workers were 8 deep had a worse paced p99 (119 and 240 ms with 2,176 and 4,020 reads taken)
+ * than one where it took none (62 ms), and 1 worker with the event loop taking reads at 3 queued
+ * served 762 req/s of the mix against 1,143 for 2 workers.
  */
-export const LOCAL_AT_QUEUE = 8;
+export const LOCAL_AT_QUEUE = Infinity;
 
 /** The live model's item vectors, as copied to a worker. */
 export interface ReplicaVectors {
