@@ -106,18 +106,23 @@ export function summarize(times: number[]): LatencySummary {
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: times[times.length - 1]!, mean: times.reduce((s, x) => s + x, 0) / times.length };
 }
 
-/** Runs the weighted mix against `options.url` for `options.seconds` and returns what it measured. */
-export function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const random = seededRandom(options.seed ?? 1);
-  const total = options.routes.reduce((s, r) => s + r.weight, 0);
+/** A seeded draw of routes by weight. */
+export function routeDraw(routes: readonly RouteSpec[], seed: number): () => RouteSpec {
+  const random = seededRandom(seed);
+  const total = routes.reduce((s, r) => s + r.weight, 0);
   const cumulative: number[] = [];
   let acc = 0;
-  for (const r of options.routes) cumulative.push((acc += r.weight / total));
-  const draw = () => {
+  for (const r of routes) cumulative.push((acc += r.weight / total));
+  return () => {
     const x = random();
     const i = cumulative.findIndex((c) => x < c);
-    return options.routes[i < 0 ? options.routes.length - 1 : i]!;
+    return routes[i < 0 ? routes.length - 1 : i]!;
   };
+}
+
+/** Runs the weighted mix against `options.url` for `options.seconds` and returns what it measured. */
+export function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const draw = routeDraw(options.routes, options.seed ?? 1);
   const times = new Map<string, number[]>(options.routes.map((r) => [r.name, []]));
   const codes = new Map<string, Record<string, number>>(options.routes.map((r) => [r.name, {}]));
   const samples: LoadResult['non2xxSamples'] = [];

@@ -20,6 +20,8 @@ export interface StartServerOptions {
   readonly logFile: string;
   /** `--log-level` of the server (default: the server's own default). */
   readonly logLevel?: string | undefined;
+  /** Further server flags (e.g. `--read-workers 0`). */
+  readonly extraArgs?: readonly string[];
   /** Seconds to wait for the listening line (default 180: the engine loads index and model). */
   readonly readySeconds?: number;
 }
@@ -80,13 +82,24 @@ export function processMemory(pid: number): { rssMiB: number; peakRssMiB: number
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 
+/**
+ * The server's Node flags: {@link SERVER_NODE_FLAGS}, or `SOUK_BENCH_SERVER_NODE_FLAGS` instead
+ * when set (space-separated; for comparisons and diagnosis, e.g. `--trace-gc`, whose lines go to
+ * the server's log file).
+ */
+export function serverNodeFlags(): string[] {
+  const given = process.env.SOUK_BENCH_SERVER_NODE_FLAGS;
+  return given === undefined ? [...SERVER_NODE_FLAGS] : given.split(/\s+/).filter(Boolean);
+}
+
 /** Starts the server bin on `options.dataDir` and resolves once it prints its listening line. */
 export async function startServer(options: StartServerOptions): Promise<ServerHandle> {
   const port = await freePort();
   const bin = options.bin ?? join(options.repo, 'packages', 'server', 'bin', 'souk-server.mjs');
-  const nodeArgs = [...SERVER_NODE_FLAGS, ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [])];
+  const nodeArgs = [...serverNodeFlags(), ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [])];
   const serverArgs = ['--data-dir', options.dataDir, '--host', '127.0.0.1', '--port', String(port), '--api-key', options.apiKey];
   if (options.logLevel) serverArgs.push('--log-level', options.logLevel);
+  if (options.extraArgs) serverArgs.push(...options.extraArgs);
   // The server's output goes to a file, not through this process, so that reading its request
   // log costs the load generator nothing.
   const logStart = (() => {

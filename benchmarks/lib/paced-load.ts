@@ -1,0 +1,159 @@
+// A paced (open-loop) load driver: requests are scheduled at a constant rate — request i at
+// start + i / rate — whatever the server's answers, and each latency is measured from the time
+// the request was due, not from when it could be sent, so a server that falls behind shows it in
+// the latencies instead of slowing the client down (the "coordinated omission" correction of
+// wrk2; autocannon's own rate limit sends each second's quota in a burst, which measures a
+// saturated server instead). Node's http client with a keep-alive pool of `connections` sockets;
+// requests due while every socket is busy wait in the pool, and that wait counts.
+import { Agent, request } from 'node:http';
+import { routeDraw, summarize, type LatencySummary, type RouteSpec } from './http-load.js';
+
+/** Options of {@link runPaced}. */
+export interface PacedOptions {
+  readonly url: string;
+  readonly routes: readonly RouteSpec[];
+  /** Requests per second offered. */
+  readonly rate: number;
+  readonly seconds: number;
+  /** Most sockets open at once (default 64). */
+  readonly connections?: number;
+  readonly seed?: number;
+  /** Request timeout in ms (default 10,000). */
+  readonly timeoutMs?: number;
+}
+
+/** Per-route results of a paced run. */
+export interface PacedRouteResult {
+  readonly requests: number;
+  readonly latencyMs: LatencySummary;
+  readonly non2xx: number;
+  readonly statusCodes: Record<string, number>;
+}
+
+/** What {@link runPaced} measured. */
+export interface PacedResult {
+  readonly offeredRate: number;
+  readonly seconds: number;
+  readonly connections: number;
+  /** Requests due in the window. */
+  readonly scheduled: number;
+  /** Answers received (any status). */
+  readonly completed: number;
+  /** Answers per second over the window (the offered rate when the server keeps up). */
+  readonly achievedRate: number;
+  /** Latency from the time each request was due, all routes. */
+  readonly latencyMs: LatencySummary;
+  /** Latency from the time each request was actually written (without the wait for a socket). */
+  readonly serviceLatencyMs: LatencySummary;
+  readonly non2xx: number;
+  /** Connection errors and timeouts. */
+  readonly errors: number;
+  readonly errorMessages: string[];
+  readonly perRoute: Record<string, PacedRouteResult>;
+}
+
+/** Offers the weighted mix at `rate` requests/s for `seconds` and waits for every answer. */
+export async function runPaced(options: PacedOptions): Promise<PacedResult> {
+  const draw = routeDraw(options.routes, options.seed ?? 1);
+  const connections = options.connections ?? 64;
+  const agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  const base = new URL(options.url);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const times = new Map<string, number[]>(options.routes.map((r) => [r.name, []]));
+  const codes = new Map<string, Record<string, number>>(options.routes.map((r) => [r.name, {}]));
+  const service: number[] = [];
+  const errorMessages = new Set<string>();
+  let errors = 0;
+  let completed = 0;
+  const inFlight = new Set<Promise<void>>();
+
+  const send = (due: number): Promise<void> => {
+    const route = draw();
+    const built = route.build();
+    return new Promise<void>((resolve) => {
+      let written = 0;
+      const req = request(
+        {
+          agent,
+          host: base.hostname,
+          port: base.port,
+          method: built.method,
+          path: built.path,
+          headers: { ...built.headers, ...(built.body !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(built.body) } : {}) },
+          timeout: timeoutMs,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const end = performance.now();
+            completed++;
+            times.get(route.name)!.push(end - due);
+            if (written > 0) service.push(end - written);
+            const c = codes.get(route.name)!;
+            c[res.statusCode ?? 0] = (c[res.statusCode ?? 0] ?? 0) + 1;
+            resolve();
+          });
+        },
+      );
+      req.on('socket', () => {
+        written = performance.now();
+      });
+      req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+      req.on('error', (e) => {
+        errors++;
+        if (errorMessages.size < 5) errorMessages.add(e.message);
+        resolve();
+      });
+      req.end(built.body);
+    });
+  };
+
+  const start = performance.now();
+  const scheduled = Math.round(options.rate * options.seconds);
+  const interval = 1000 / options.rate;
+  let next = 0;
+  await new Promise<void>((done) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next < scheduled && start + next * interval <= now) {
+        const p = send(start + next * interval);
+        inFlight.add(p);
+        void p.then(() => inFlight.delete(p));
+        next++;
+      }
+      if (next >= scheduled) return done();
+      // Wake up for the next due request (timers fire at ≥ 1 ms; several may be due then).
+      setTimeout(tick, Math.max(0, start + next * interval - performance.now()));
+    };
+    tick();
+  });
+  await Promise.all([...inFlight]);
+  const seconds = (performance.now() - start) / 1000;
+  agent.destroy();
+
+  const all: number[] = [];
+  const perRoute: Record<string, PacedRouteResult> = {};
+  let non2xx = 0;
+  for (const r of options.routes) {
+    const list = times.get(r.name)!;
+    const statusCodes = codes.get(r.name)!;
+    const bad = Object.entries(statusCodes).reduce((s, [code, n]) => s + (code.startsWith('2') ? 0 : n), 0);
+    non2xx += bad;
+    all.push(...list);
+    perRoute[r.name] = { requests: list.length, latencyMs: summarize(list), non2xx: bad, statusCodes };
+  }
+  return {
+    offeredRate: options.rate,
+    seconds,
+    connections,
+    scheduled,
+    completed,
+    achievedRate: completed / seconds,
+    latencyMs: summarize(all),
+    serviceLatencyMs: summarize(service),
+    non2xx,
+    errors,
+    errorMessages: [...errorMessages],
+    perRoute,
+  };
+}
