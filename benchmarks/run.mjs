@@ -8,6 +8,8 @@
 //   search    quality chain text → +typos/synonyms → +personalisation → +learned ranker (benchmarks/search-quality.ts)
 //   service   the HTTP server under a mixed load (autocannon) and SIGKILL durability
 //             (benchmarks/service.ts; --quick for a smoke run)
+//   reads     the engine's reads in-process with 0, 1 and 2 read workers (benchmarks/reads.ts;
+//             needs the service benchmark's built data directory)
 // Results go to benchmarks/results/ as JSON plus an SVG chart.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -22,6 +24,7 @@ const suites = {
   retrieval: ['node', ['--import', 'tsx', join(here, 'retrieval.ts'), ...rest]],
   search: ['node', ['--import', 'tsx', join(here, 'search-quality.ts'), ...rest]],
   service: ['node', ['--import', 'tsx', join(here, 'service.ts'), ...rest]],
+  reads: ['node', ['--import', 'tsx', join(here, 'reads.ts'), ...rest]],
 };
 if (!suite || !suites[suite]) {
   process.stderr.write(`usage: pnpm bench <${Object.keys(suites).join('|')}> [options]\n`);

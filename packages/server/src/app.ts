@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import fastify, { type FastifyBaseLogger } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { EventSchema, ItemSchema } from '@souk/data';
@@ -59,7 +59,7 @@ export async function createApp(engine: Engine, options: AppOptions = {}): Promi
     },
     loggerInstance: (options.logger ?? createLogger({ ...options, pseudonymized })) as FastifyBaseLogger,
     // One line per request, written when it completes (below), instead of fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, verbose: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
