@@ -117,7 +117,10 @@ export class Engine {
     this.profileCatalogTarget = this.catalog.profileCatalog;
     this.profileCatalog = forwardingProfileCatalog(() => this.profileCatalogTarget);
     this.profiles = new ProfileStore({ catalog: this.profileCatalog, model: this.foldIn });
-    this.reads = new ReadRouter(this.logger);
+    this.reads = new ReadRouter(this.logger, (id) => {
+      const item = this.catalog.items.get(id);
+      return item ? itemView(item) : undefined;
+    });
   }
 
   /**

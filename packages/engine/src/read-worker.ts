@@ -1,13 +1,15 @@
 /**
  * Entry of a read worker thread (compiled to `dist/read-worker.js`; see reads.ts): holds a
  * replica of the engine's catalog state, applies the changes the engine posts in order, and
- * answers the searches and recommendations it is sent with the engine's own code (exec.ts).
+ * answers the searches and recommendations it is sent with the engine's own code (exec.ts),
+ * sending item ids where the answer has item views (the engine builds those from its catalog:
+ * cheaper than copying them between threads).
  * @packageDocumentation
  */
 import { parentPort } from 'node:worker_threads';
 import { CatalogState } from './catalog.js';
 import { catalogVectorCandidates, execRecommend, execSearch } from './exec.js';
-import type { FromWorker, ReplicaState, ToWorker } from './reads.js';
+import { compactRows, type FromWorker, type ReplicaState, type ToWorker } from './reads.js';
 
 let catalog = new CatalogState();
 
@@ -44,7 +46,7 @@ if (port) {
         return;
       case 'search':
         try {
-          reply({ t: 'done', id: m.id, ok: true, value: execSearch(catalog, m.request) });
+          reply({ t: 'done', id: m.id, ok: true, value: compactRows(execSearch(catalog, m.request)) });
         } catch (e) {
           fail(m.id, e);
         }
@@ -54,7 +56,7 @@ if (port) {
         const state = catalog;
         const fromModel = r.user.vector && r.vectorSource ? catalogVectorCandidates(state, r.user.vector) : undefined;
         execRecommend(state, r, fromModel).then(
-          (value) => reply({ t: 'done', id: m.id, ok: true, value }),
+          (value) => reply({ t: 'done', id: m.id, ok: true, value: compactRows(value) }),
           (e: unknown) => fail(m.id, e),
         );
         return;

@@ -21,7 +21,7 @@ import { Worker } from 'node:worker_threads';
 import type { ItemRecord } from '@souk/data';
 import type { Matrix } from '@souk/kernels';
 import type { RecommendExec, RecommendExecResult, SearchExec, SearchExecResult } from './exec.js';
-import type { EngineLogger, ReadStats } from './types.js';
+import type { EngineLogger, ItemView, ReadStats, ResultItem } from './types.js';
 
 /** The compiled worker entry (resolved the same from `src/` under vitest and from `dist/`). */
 export const READ_WORKER_URL = new URL('../dist/read-worker.js', import.meta.url);
@@ -58,6 +58,17 @@ export type ToWorker =
   | { readonly t: 'search'; readonly id: number; readonly request: SearchExec }
   | { readonly t: 'recommend'; readonly id: number; readonly request: RecommendExec };
 
+/** A result row as a worker sends it: the item's id instead of its view (the event loop builds the view from its own catalog). */
+export type CompactRow = Omit<ResultItem, 'item'> & { readonly item: string };
+
+/** A result with compact rows. */
+export type CompactResult<T extends { items: ResultItem[] }> = Omit<T, 'items'> & { readonly items: CompactRow[] };
+
+/** The rows of a result with ids for views (what a worker sends). */
+export function compactRows<T extends { items: ResultItem[] }>(result: T): CompactResult<T> {
+  return { ...result, items: result.items.map((r) => ({ ...r, item: r.item.id })) };
+}
+
 /** Messages from a worker. */
 export type FromWorker =
   | { readonly t: 'ready' }
@@ -78,7 +89,11 @@ class ReadWorker {
   served = 0;
   readonly pending = new Map<number, Pending>();
 
-  constructor(url: URL, private readonly onDead: (w: ReadWorker, why: string) => void) {
+  constructor(
+    url: URL,
+    private readonly onDead: (w: ReadWorker, why: string) => void,
+    private readonly view: (id: string) => ItemView | undefined,
+  ) {
     this.worker = new Worker(fileURLToPath(url));
     this.worker.unref();
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
@@ -95,13 +110,25 @@ class ReadWorker {
     if (!p) return;
     this.pending.delete(m.id);
     this.inflight--;
-    if (m.ok) {
+    const value = m.ok ? this.expand(m.value as CompactResult<{ items: ResultItem[] }>) : undefined;
+    if (value) {
       this.served++;
-      p.resolve(m.value);
+      p.resolve(value);
     } else {
       // The event loop answers instead: the same code, so the caller gets the same answer or error.
       settle(p);
     }
+  }
+
+  /** Views for a worker's rows from the event loop's catalog (undefined when an item is gone: answered here instead). */
+  private expand(result: CompactResult<{ items: ResultItem[] }>): { items: ResultItem[] } | undefined {
+    const items: ResultItem[] = [];
+    for (const row of result.items) {
+      const view = this.view(row.item);
+      if (!view) return undefined;
+      items.push({ ...row, item: view });
+    }
+    return { ...result, items };
   }
 
   private die(why: string): void {
@@ -140,7 +167,11 @@ export class ReadRouter {
   private nextId = 1;
   private localServed = 0;
 
-  constructor(private readonly logger: EngineLogger) {}
+  /** `view`: an item's view from the event loop's catalog. */
+  constructor(
+    private readonly logger: EngineLogger,
+    private readonly view: (id: string) => ItemView | undefined,
+  ) {}
 
   /** Starts `count` workers from `state` (when the compiled worker exists; else logs and serves locally). */
   start(count: number, state: ReplicaState): void {
@@ -154,7 +185,7 @@ export class ReadRouter {
         const at = this.workers.indexOf(dead);
         if (at >= 0) this.workers.splice(at, 1);
         this.logger.error({ why, left: this.workers.length }, 'a read worker died; its reads run elsewhere');
-      });
+      }, this.view);
       w.post({ t: 'reset', state });
       this.workers.push(w);
     }
