@@ -27,15 +27,10 @@ import { buildInteractionMatrices, loadMovieLensLatestSmall, openSqliteStore, pa
 import { capabilities, topKSync, type CsrMatrix } from '../packages/kernels/src/index.js';
 import { ALS, BPR, EASE, evaluate, ItemKNN, MatrixFactorization, Popularity, tune, tuneTable, type RankingMetrics, type Recommender, type TuneSpace } from '../packages/models/src/index.js';
 import { powerLawInteractions } from './lib/powerlaw.mjs';
+import { has, value } from './lib/args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = dirname(here);
-const args = process.argv.slice(2);
-const has = (f: string) => args.includes(f);
-const value = (f: string) => {
-  const i = args.indexOf(f);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const quick = has('--quick');
 const datasetDir = value('--dataset') ?? join(defaultDatasetsDir(), 'movielens-latest-small');
 const outDir = value('--out') ?? join(here, 'results');

@@ -19,13 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { seededRandom } from '@souk/data';
 import { Engine } from '@souk/engine';
 import { machineInfo, table } from './lib/env.mjs';
+import { value } from './lib/args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const value = (f: string) => {
-  const i = args.indexOf(f);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const dataDir = value('--data-dir') ?? join(here, '.cache', 'built-100000-50000-2000000-2026', 'data');
 const shopMeta = join(here, '.cache', 'shop-100000-50000-2000000-2026-v1', 'meta.json');
 const requests = Number(value('--requests') ?? 12_000);

@@ -47,15 +47,10 @@ import { serviceShop, type ServiceShopMeta } from './lib/service-shop.js';
 import { serverNodeFlags, startServer, type ServerHandle } from './lib/server-process.js';
 import { killTest } from './lib/kill-test.js';
 import { summarizeCpuProfile, type ProfileSummary } from './lib/cpuprofile.js';
+import { has, value } from './lib/args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = dirname(here);
-const args = process.argv.slice(2);
-const has = (f: string) => args.includes(f);
-const value = (f: string) => {
-  const i = args.indexOf(f);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const log = (s: string) => process.stderr.write(s + '\n');
 const quick = has('--quick');
 const API_KEY = 'bench-service-key-0123456789';

@@ -166,7 +166,7 @@ export class Engine {
         }
       }
       await engine.loadState(true);
-      engine.reads.start(options.readWorkers ?? 0, engine.replicaState());
+      if ((options.readWorkers ?? 0) > 0) engine.reads.start(options.readWorkers!, engine.replicaState());
       logger.info({ dataDir, items: engine.catalog.items.size, users: engine.profiles.size, events: engine.eventsTotal, model: engine.live?.version, ms: Math.round(performance.now() - started) }, 'engine opened');
     } catch (e) {
       await store.close().catch(() => undefined);

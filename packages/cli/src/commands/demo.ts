@@ -4,21 +4,12 @@
  */
 import { Option, type Command } from 'commander';
 import { addExamples, addKOption, addOutputOptions, ioOf, type CommonFlags } from '../common.js';
-import { runDemo } from '../demo/run.js';
-import type { DemoScale } from '../demo/data.js';
+import { runDemo, type DemoOptions } from '../demo/run.js';
 import { positiveInt } from '../models.js';
 import { emitJson } from '../output.js';
 
-/** Flags of `souk demo`. */
-export interface DemoFlags extends CommonFlags {
-  readonly scale: DemoScale;
-  readonly dataset?: string;
-  readonly dataDir?: string;
-  readonly out: string;
-  readonly k: number;
-  readonly port?: number;
-  readonly keep?: boolean;
-}
+/** Flags of `souk demo`: the demo's options and the common ones. */
+export interface DemoFlags extends CommonFlags, DemoOptions {}
 
 /** Registers `souk demo`. */
 export function registerDemo(program: Command): void {

@@ -21,7 +21,7 @@ export function registerServe(program: Command): void {
   addOutputOptions(cmd);
   cmd.addHelpText(
     'after',
-    `\nServer flags:\n${SERVER_USAGE.split('\n').slice(2, -2).join('\n')}\n\nThe server's request logs (pino, JSON lines) go to stdout; with --json add --log-level warn (or silent) to keep stdout to the one document.\n`,
+    `\nServer flags:\n${SERVER_USAGE.split('\n').slice(2, -2).join('\n')}\n\nThe server's logs (pino, JSON lines; each request at debug level, slow ones at warn) go to stdout; with --json add --log-level warn (or silent) to keep stdout to the one document.\n`,
   );
   addExamples(cmd, [
     'souk serve --data-dir shop --port 8080 --api-key "$SOUK_KEY:admin"',
