@@ -19,6 +19,8 @@ export {
   type SegmentThresholds,
 } from './config.js';
 export { addToEntry, newEntry, valueAt, decayFactor, contributionAt, rememberEvent, type DecayedEntry, type ContributingEvent } from './decay.js';
+/** @internal The compact storage of profiles (exported for its tests). */
+export { EntryTable, Interner, WeightList } from './entries.js';
 export {
   rfmScores,
   valueSegment,

@@ -8,7 +8,8 @@ import { EVENT_TYPES, type EventRecord, type EventType } from '@souk/data';
 import type { EntityRef, UserInteractions } from '@souk/models';
 import { CATEGORY_SEPARATOR, type CatalogItem, type PriceRange, type ProfileCatalog } from './catalog.js';
 import { DAY_MS, eventWeight, type ResolvedProfileOptions } from './config.js';
-import { addToEntry, contributionAt, newEntry, rememberEvent, valueAt, type ContributingEvent, type DecayedEntry } from './decay.js';
+import { contributionAt, type ContributingEvent } from './decay.js';
+import { EntryTable, Interner, WeightList } from './entries.js';
 import { profileError } from './errors.js';
 import { byScoreThenKey, categoryAffinityOf, preferredRangeOf, type DigestFamily, type ProfileDigest } from './digest.js';
 import { activitySegment, enthusiastLabel, priceSegment, rfmScores, valueSegment, type Rfm, type Segments } from './segments.js';
@@ -28,7 +29,20 @@ export interface ProfileContext {
   readonly model: FoldInModel | undefined;
   /** Item id → whether the model knows it (memoised). */
   readonly modelKnows: Map<string, boolean>;
+  /** Ids of the keys, item ids and event types the profiles store. */
+  readonly strings: Interner;
 }
+
+/** Entry families in a profile's {@link EntryTable}. */
+const CATEGORY = 0;
+const BRAND = 1;
+const BAND = 2;
+const BAND_LEVEL = 3;
+const TOTAL = 4;
+const ACTIVITY = 5;
+/** Records of the total and the activity (created first). */
+const TOTAL_R = 0;
+const ACTIVITY_R = 1;
 
 /** The affinity families. */
 export type AffinityKind = 'category' | 'brand' | 'priceBand';
@@ -151,12 +165,8 @@ export class UserProfile {
   /** User id. */
   readonly user: string;
   private readonly ctx: ProfileContext;
-  private categories = new Map<string, DecayedEntry>();
-  private brands = new Map<string, DecayedEntry>();
-  private bands = new Map<string, DecayedEntry>();
-  private bandLevels = new Map<string, DecayedEntry>();
-  private total: DecayedEntry;
-  private activity: DecayedEntry;
+  /** Category, brand, price-band and band-level entries, the total and the activity. */
+  private readonly entries: EntryTable;
   private counts: Record<EventType, number> = { search: 0, view: 0, click: 0, cart: 0, purchase: 0, rating: 0 };
   private firstSeen = Infinity;
   private lastSeen = -Infinity;
@@ -165,7 +175,7 @@ export class UserProfile {
   private itemEvents = 0;
   private sessions = 0;
   private lastSession: string | undefined;
-  private latentItems = new Map<string, number>();
+  private latentItems = new WeightList();
   private latentCache: Float32Array | undefined;
   private latentDirty = false;
 
@@ -173,8 +183,9 @@ export class UserProfile {
   constructor(user: string, ctx: ProfileContext) {
     this.user = user;
     this.ctx = ctx;
-    this.total = newEntry(ctx.options.halfLivesMs.length);
-    this.activity = newEntry(ctx.options.halfLivesMs.length);
+    this.entries = new EntryTable(ctx.options.halfLivesMs.length, ctx.options.explainEvents);
+    this.entries.create(TOTAL, -1, false);
+    this.entries.create(ACTIVITY, -1, false);
   }
 
   /** Time (ms) of the latest event, or undefined before any. */
@@ -212,7 +223,8 @@ export class UserProfile {
       this.sessions++;
       this.lastSession = event.session;
     }
-    addToEntry(this.activity, H, h, 1, t);
+    const E = this.entries;
+    E.add(ACTIVITY_R, H, h, 1, t);
     if (type === 'purchase') {
       if (t > this.lastPurchase) this.lastPurchase = t;
       this.monetary += event.value ?? item?.price ?? 0;
@@ -221,29 +233,31 @@ export class UserProfile {
     const w = eventWeight(o, type, event.value);
     if (w === 0) return;
     this.itemEvents++;
-    addToEntry(this.total, H, h, Math.abs(w), t);
+    E.add(TOTAL_R, H, h, Math.abs(w), t);
+    const strings = this.ctx.strings;
+    const itemId = strings.id(item.id);
+    const typeId = strings.id(type);
     const keys = item.categoryKeys;
-    const limit = o.explainEvents;
     let wd = w;
     for (let d = keys.length - 1; d >= 0 && wd !== 0; d--) {
-      const entry = this.entryOf(this.categories, keys[d]!);
-      addToEntry(entry, H, h, wd, t);
-      rememberEvent(entry, { item: item.id, type, timestamp: t, weight: wd, halfLife: h }, H, limit);
+      const r = E.get(CATEGORY, strings.id(keys[d]!), true);
+      E.add(r, H, h, wd, t);
+      E.remember(r, itemId, typeId, t, wd, h, H);
       wd *= o.categoryDamping;
     }
     if (item.brand !== undefined) {
-      const entry = this.entryOf(this.brands, item.brand);
-      addToEntry(entry, H, h, w, t);
-      rememberEvent(entry, { item: item.id, type, timestamp: t, weight: w, halfLife: h }, H, limit);
+      const r = E.get(BRAND, strings.id(item.brand), true);
+      E.add(r, H, h, w, t);
+      E.remember(r, itemId, typeId, t, w, h, H);
     }
     if (item.band !== undefined) {
-      const entry = this.entryOf(this.bands, `${item.bandNode}#${item.band}`);
-      addToEntry(entry, H, h, w, t);
-      rememberEvent(entry, { item: item.id, type, timestamp: t, weight: w, halfLife: h }, H, limit);
-      addToEntry(this.entryOf(this.bandLevels, String(item.band)), H, h, w, t);
+      const r = E.get(BAND, strings.id(`${item.bandNode}#${item.band}`), true);
+      E.add(r, H, h, w, t);
+      E.remember(r, itemId, typeId, t, w, h, H);
+      E.add(E.get(BAND_LEVEL, strings.id(String(item.band)), false), H, h, w, t);
     }
     if (this.ctx.model && w > 0 && this.modelKnows(item.id)) {
-      this.latentItems.set(item.id, (this.latentItems.get(item.id) ?? 0) + w);
+      this.latentItems.add(itemId, w);
       const max = o.maxLatentItems;
       if (this.latentItems.size > max + (max >> 2)) this.trimLatentItems();
       this.latentDirty = true;
@@ -266,14 +280,9 @@ export class UserProfile {
   }
 
   private trimLatentItems(): void {
-    const kept = [...this.latentItems].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, this.ctx.options.maxLatentItems);
-    this.latentItems = new Map(kept);
-  }
-
-  private entryOf(map: Map<string, DecayedEntry>, key: string): DecayedEntry {
-    let e = map.get(key);
-    if (!e) map.set(key, (e = newEntry(this.ctx.options.halfLivesMs.length)));
-    return e;
+    const strings = this.ctx.strings;
+    const kept = this.latentItems.entries(strings).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, this.ctx.options.maxLatentItems);
+    this.latentItems = WeightList.of(kept, strings);
   }
 
   private nowOr(now: number | undefined): number {
@@ -282,8 +291,26 @@ export class UserProfile {
     return now;
   }
 
-  private score(entry: DecayedEntry | undefined, now: number): number {
-    return entry ? valueAt(entry, this.ctx.options.halfLivesMs, now) : 0;
+  /** Value of record r at `now` (0 for r = -1). */
+  private score(r: number, now: number): number {
+    return r < 0 ? 0 : this.entries.value(r, this.ctx.options.halfLivesMs, now);
+  }
+
+  /** The record of a family's key, or -1. */
+  private recordOf(family: number, key: string): number {
+    const id = this.ctx.strings.find(key);
+    return id < 0 ? -1 : this.entries.find(family, id);
+  }
+
+  /** Value of a family's key at `now` (0 when absent). */
+  private keyScore(family: number, key: string, now: number): number {
+    return this.score(this.recordOf(family, key), now);
+  }
+
+  /** The records of a family, in insertion order, with their keys. */
+  private *records(family: number): IterableIterator<[string, number]> {
+    const E = this.entries;
+    for (let r = 0; r < E.size; r++) if (E.family(r) === family) yield [this.ctx.strings.name(E.key(r)), r];
   }
 
   private describe(kind: AffinityKind, key: string, score: number): Affinity {
@@ -300,10 +327,10 @@ export class UserProfile {
     return { kind, key, score };
   }
 
-  private familyOf(kind: AffinityKind): Map<string, DecayedEntry> {
-    if (kind === 'category') return this.categories;
-    if (kind === 'brand') return this.brands;
-    if (kind === 'priceBand') return this.bands;
+  private familyOf(kind: AffinityKind): number {
+    if (kind === 'category') return CATEGORY;
+    if (kind === 'brand') return BRAND;
+    if (kind === 'priceBand') return BAND;
     throw profileError('ERR_ARGUMENT', "'category', 'brand' or 'priceBand'", 'kind', kind);
   }
 
@@ -311,9 +338,9 @@ export class UserProfile {
   affinities(kind: AffinityKind, query: AffinityQuery = {}): Affinity[] {
     const now = this.nowOr(query.now);
     const out: Affinity[] = [];
-    for (const [key, entry] of this.familyOf(kind)) {
+    for (const [key, r] of this.records(this.familyOf(kind))) {
       if (kind === 'category' && query.depth !== undefined && key.split(CATEGORY_SEPARATOR).length - 1 !== query.depth) continue;
-      out.push(this.describe(kind, key, this.score(entry, now)));
+      out.push(this.describe(kind, key, this.score(r, now)));
     }
     out.sort(byScoreThenKey);
     return query.k === undefined ? out : out.slice(0, query.k);
@@ -321,12 +348,12 @@ export class UserProfile {
 
   /** The decayed score of one affinity (0 when absent). */
   affinity(kind: AffinityKind, key: string, now?: number): number {
-    return this.score(this.familyOf(kind).get(key), this.nowOr(now));
+    return this.keyScore(this.familyOf(kind), key, this.nowOr(now));
   }
 
   /** Decayed total weight of all item events (the normaliser of the shares below). */
   totalWeight(now?: number): number {
-    return this.score(this.total, this.nowOr(now));
+    return this.score(TOTAL_R, this.nowOr(now));
   }
 
   /**
@@ -336,16 +363,16 @@ export class UserProfile {
    */
   categoryAffinity(path: readonly string[], now?: number): number {
     const t = this.nowOr(now);
-    const total = this.score(this.total, t);
+    const total = this.score(TOTAL_R, t);
     if (total <= 0) return 0;
-    return categoryAffinityOf(this.ctx.catalog.keysOf(path), (key) => this.score(this.categories.get(key), t), total, this.ctx.options.categoryDamping);
+    return categoryAffinityOf(this.ctx.catalog.keysOf(path), (key) => this.keyScore(CATEGORY, key, t), total, this.ctx.options.categoryDamping);
   }
 
   /** Affinity to a brand in [−1, 1]: its score as a share of everything the user did. */
   brandAffinity(brand: string, now?: number): number {
     const t = this.nowOr(now);
-    const total = this.score(this.total, t);
-    return total <= 0 ? 0 : this.score(this.brands.get(brand), t) / total;
+    const total = this.score(TOTAL_R, t);
+    return total <= 0 ? 0 : this.keyScore(BRAND, brand, t) / total;
   }
 
   /**
@@ -355,7 +382,7 @@ export class UserProfile {
    */
   preferredPriceRange(path: readonly string[], now?: number): PriceRange | undefined {
     const t = this.nowOr(now);
-    return preferredRangeOf(this.ctx.catalog, path, (key) => this.score(this.bands.get(key), t), (b) => this.score(this.bandLevels.get(b), t));
+    return preferredRangeOf(this.ctx.catalog, path, (key) => this.keyScore(BAND, key, t), (b) => this.keyScore(BAND_LEVEL, b, t));
   }
 
   /**
@@ -365,31 +392,30 @@ export class UserProfile {
    */
   digest(now?: number): ProfileDigest {
     const t = this.nowOr(now);
-    const family = (m: Map<string, DecayedEntry>): DigestFamily => {
+    const family = (f: number): DigestFamily => {
       const keys: string[] = [];
-      const scores = new Float64Array(m.size);
-      let i = 0;
-      for (const [k, e] of m) {
+      const values: number[] = [];
+      for (const [k, r] of this.records(f)) {
         keys.push(k);
-        scores[i++] = this.score(e, t);
+        values.push(this.score(r, t));
       }
-      return { keys, scores };
+      return { keys, scores: Float64Array.from(values) };
     };
     return {
       user: this.user,
       now: t,
-      total: this.score(this.total, t),
+      total: this.score(TOTAL_R, t),
       categoryDamping: this.ctx.options.categoryDamping,
-      categories: family(this.categories),
-      brands: family(this.brands),
-      bands: family(this.bands),
-      bandLevels: family(this.bandLevels),
+      categories: family(CATEGORY),
+      brands: family(BRAND),
+      bands: family(BAND),
+      bandLevels: family(BAND_LEVEL),
     };
   }
 
   /** The items feeding the fold-in with their summed event weights (the user's engaged items). */
   latentEntries(): Array<[string, number]> {
-    return [...this.latentItems];
+    return this.latentItems.entries(this.ctx.strings);
   }
 
   /** Mean band index of the user's price-band scores, scaled to [0, 1] (NaN without any). */
@@ -398,8 +424,8 @@ export class UserProfile {
     const bands = this.ctx.catalog.priceBands;
     let num = 0;
     let den = 0;
-    for (const [b, entry] of this.bandLevels) {
-      const s = Math.max(0, this.score(entry, t));
+    for (const [b, r] of this.records(BAND_LEVEL)) {
+      const s = Math.max(0, this.score(r, t));
       num += s * (bands > 1 ? Number(b) / (bands - 1) : 0.5);
       den += s;
     }
@@ -415,8 +441,9 @@ export class UserProfile {
     if (!model || this.latentItems.size === 0) return undefined;
     if (this.latentDirty || !this.latentCache) {
       if (this.latentItems.size > this.ctx.options.maxLatentItems) this.trimLatentItems();
-      const items = [...this.latentItems.keys()];
-      const values = Float64Array.from(this.latentItems.values());
+      const entries = this.latentItems.entries(this.ctx.strings);
+      const items = entries.map((e) => e[0]);
+      const values = Float64Array.from(entries, (e) => e[1]);
       this.latentCache = model.recalculateUser({ items, values });
       this.latentDirty = false;
     }
@@ -450,9 +477,9 @@ export class UserProfile {
       // Leaf level: the deepest categories the user touched.
       let leafTotal = 0;
       let top: { key: string; score: number } | undefined;
-      for (const [key, entry] of this.categories) {
+      for (const [key, r] of this.records(CATEGORY)) {
         if (this.isLeafKey(key)) {
-          const s = this.score(entry, t);
+          const s = this.score(r, t);
           leafTotal += Math.max(0, s);
           if (!top || s > top.score || (s === top.score && key < top.key)) top = { key, score: s };
         }
@@ -476,7 +503,7 @@ export class UserProfile {
   /** Whether a category key is a leaf of some item (no remembered deeper key starts with it). */
   private isLeafKey(key: string): boolean {
     const prefix = key + CATEGORY_SEPARATOR;
-    for (const other of this.categories.keys()) if (other.startsWith(prefix)) return false;
+    for (const [other] of this.records(CATEGORY)) if (other.startsWith(prefix)) return false;
     return true;
   }
 
@@ -491,8 +518,8 @@ export class UserProfile {
     const out: ExplainedAffinity[] = [];
     for (const kind of ['category', 'brand', 'priceBand'] as const) {
       for (const a of this.affinities(kind, { now, k })) {
-        const entry = this.familyOf(kind).get(a.key)!;
-        const events = entry.top
+        const events = this.entries
+          .remembered(this.recordOf(this.familyOf(kind), a.key), this.ctx.strings)
           .map((e) => ({ item: e.item, type: e.type, timestamp: e.timestamp, weight: e.weight, contribution: contributionAt(e, H, now) }))
           .sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution) || x.timestamp - y.timestamp);
         const listed = events.reduce((s, e) => s + e.contribution, 0);
@@ -509,16 +536,17 @@ export class UserProfile {
    */
   toJSON(options: { lean?: boolean } = {}): ProfileJson {
     const lean = options.lean === true;
-    const entryOut = lean ? leanEntryJson : entryJson;
-    const entries = (m: Map<string, DecayedEntry>) => Object.fromEntries([...m].map(([k, e]) => [k, entryOut(e)]));
+    const E = this.entries;
+    const entryOut = (r: number): EntryJson => ({ t: E.time(r), s: E.sums(r), top: lean ? [] : E.remembered(r, this.ctx.strings) });
+    const entries = (f: number) => Object.fromEntries([...this.records(f)].map(([k, r]) => [k, entryOut(r)]));
     return {
       user: this.user,
-      categories: entries(this.categories),
-      brands: entries(this.brands),
-      bands: entries(this.bands),
-      bandLevels: entries(this.bandLevels),
-      total: this.total.t === -Infinity ? null : entryOut(this.total),
-      activity: this.activity.t === -Infinity ? null : entryOut(this.activity),
+      categories: entries(CATEGORY),
+      brands: entries(BRAND),
+      bands: entries(BAND),
+      bandLevels: entries(BAND_LEVEL),
+      total: E.time(TOTAL_R) === -Infinity ? null : entryOut(TOTAL_R),
+      activity: E.time(ACTIVITY_R) === -Infinity ? null : entryOut(ACTIVITY_R),
       counts: { ...this.counts },
       firstSeen: this.firstSeen === Infinity ? null : this.firstSeen,
       lastSeen: this.lastSeen === -Infinity ? null : this.lastSeen,
@@ -527,7 +555,7 @@ export class UserProfile {
       itemEvents: this.itemEvents,
       sessions: this.sessions,
       lastSession: this.lastSession ?? null,
-      latentItems: lean ? [] : [...this.latentItems],
+      latentItems: lean ? [] : this.latentItems.entries(this.ctx.strings),
     };
   }
 
@@ -537,30 +565,27 @@ export class UserProfile {
     if (!isRecord(json) || typeof json.user !== 'string') throw bad('a profile object with a user', json);
     const p = new UserProfile(json.user, ctx);
     const n = ctx.options.halfLivesMs.length;
-    const entryFrom = (v: unknown): DecayedEntry => {
+    const strings = ctx.strings;
+    const E = p.entries;
+    const entryFrom = (v: unknown, r: number): void => {
       if (!isRecord(v) || typeof v.t !== 'number' || !Array.isArray(v.s) || v.s.length !== n || !Array.isArray(v.top)) throw bad(`an entry {t, s[${n}], top}`, v);
-      const e = newEntry(n);
-      e.t = v.t;
-      v.s.forEach((x, i) => {
-        if (typeof x !== 'number' || !Number.isFinite(x)) throw bad('finite accumulators', x);
-        e.s[i] = x;
-      });
+      for (const x of v.s) if (typeof x !== 'number' || !Number.isFinite(x)) throw bad('finite accumulators', x);
+      E.setSums(r, v.t, v.s as number[]);
       for (const ev of v.top as unknown[]) {
-        if (!isRecord(ev) || typeof ev.item !== 'string' || typeof ev.timestamp !== 'number' || typeof ev.weight !== 'number' || typeof ev.halfLife !== 'number' || ev.halfLife < 0 || ev.halfLife >= n) throw bad('remembered events', ev);
-        rememberEvent(e, { item: ev.item, type: String(ev.type), timestamp: ev.timestamp, weight: ev.weight, halfLife: ev.halfLife }, ctx.options.halfLivesMs, ctx.options.explainEvents);
+        if (!isRecord(ev) || typeof ev.item !== 'string' || typeof ev.timestamp !== 'number' || typeof ev.weight !== 'number' || typeof ev.halfLife !== 'number' || !Number.isInteger(ev.halfLife) || ev.halfLife < 0 || ev.halfLife >= n) throw bad('remembered events', ev);
+        E.remember(r, strings.id(ev.item), strings.id(String(ev.type)), ev.timestamp, ev.weight, ev.halfLife, ctx.options.halfLivesMs);
       }
-      return e;
     };
-    const mapFrom = (v: unknown): Map<string, DecayedEntry> => {
+    const familyFrom = (v: unknown, family: number, remembers: boolean): void => {
       if (!isRecord(v)) throw bad('a map of entries', v);
-      return new Map(Object.entries(v).map(([k, e]) => [k, entryFrom(e)]));
+      for (const [k, e] of Object.entries(v)) entryFrom(e, E.get(family, strings.id(k), remembers));
     };
-    p.categories = mapFrom(json.categories);
-    p.brands = mapFrom(json.brands);
-    p.bands = mapFrom(json.bands);
-    p.bandLevels = mapFrom(json.bandLevels);
-    if (json.total !== null) p.total = entryFrom(json.total);
-    if (json.activity !== null) p.activity = entryFrom(json.activity);
+    familyFrom(json.categories, CATEGORY, true);
+    familyFrom(json.brands, BRAND, true);
+    familyFrom(json.bands, BAND, true);
+    familyFrom(json.bandLevels, BAND_LEVEL, false);
+    if (json.total !== null) entryFrom(json.total, TOTAL_R);
+    if (json.activity !== null) entryFrom(json.activity, ACTIVITY_R);
     if (!isRecord(json.counts)) throw bad('event counts', json.counts);
     for (const type of EVENT_TYPES) p.counts[type] = Number(json.counts[type] ?? 0);
     const num = (v: unknown, dflt: number) => (v === null || v === undefined ? dflt : typeof v === 'number' ? v : (() => { throw bad('a number', v); })());
@@ -572,17 +597,10 @@ export class UserProfile {
     p.sessions = num(json.sessions, 0);
     p.lastSession = typeof json.lastSession === 'string' ? json.lastSession : undefined;
     if (!Array.isArray(json.latentItems)) throw bad('latent items', json.latentItems);
-    p.latentItems = new Map(json.latentItems as Array<[string, number]>);
+    for (const e of json.latentItems as unknown[]) if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'number' || !Number.isFinite(e[1])) throw bad('latent items [item, weight]', e);
+    p.latentItems = WeightList.of(json.latentItems as Array<[string, number]>, strings);
     p.latentDirty = p.latentItems.size > 0;
     return p;
   }
-}
-
-function leanEntryJson(e: DecayedEntry): EntryJson {
-  return { t: e.t, s: Array.from(e.s), top: [] };
-}
-
-function entryJson(e: DecayedEntry): EntryJson {
-  return { t: e.t, s: [...e.s], top: e.top.map((x) => ({ ...x })) };
 }
 

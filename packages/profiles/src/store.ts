@@ -8,6 +8,7 @@ import { ProfileCatalog, quantile, type ProfileCatalogOptions } from './catalog.
 import { resolveProfileOptions, type ProfileOptions, type ResolvedProfileOptions } from './config.js';
 import { ProfileError, profileError } from './errors.js';
 import { checkEvent, UserProfile, type FoldInModel, type ProfileContext, type ProfileJson } from './profile.js';
+import { Interner } from './entries.js';
 
 /** Format tag of a store export. */
 export const PROFILES_FORMAT = 'souk-profiles';
@@ -52,7 +53,7 @@ export class ProfileStore {
     if (given === undefined || given === null) throw profileError('ERR_ARGUMENT', 'a ProfileCatalog or items', 'options.catalog', given);
     this.catalog = given instanceof ProfileCatalog ? given : ProfileCatalog.fromItems(options.catalog as Iterable<ItemRecord>, options.catalogOptions);
     this.options = resolveProfileOptions(options);
-    this.ctx = { catalog: this.catalog, options: this.options, model: options.model, modelKnows: new Map() };
+    this.ctx = { catalog: this.catalog, options: this.options, model: options.model, modelKnows: new Map(), strings: new Interner() };
   }
 
   /** Number of profiles. */
