@@ -31,6 +31,38 @@ export interface ProfileContext {
   readonly modelKnows: Map<string, boolean>;
   /** Ids of the keys, item ids and event types the profiles store. */
   readonly strings: Interner;
+  /** A catalog item's ids in `strings` (computed once per item object; see {@link idsOf}). */
+  readonly itemIds: WeakMap<CatalogItem, ItemIds>;
+}
+
+/** The interned ids of one catalog item's facts (what an event adds to). */
+interface ItemIds {
+  readonly item: number;
+  /** Category keys, shallowest first (as `categoryKeys`). */
+  readonly categories: Int32Array;
+  /** -1: no brand. */
+  readonly brand: number;
+  /** `<band node>#<band>`; -1: no price. */
+  readonly band: number;
+  /** The band index as a key; -1: no price. */
+  readonly bandLevel: number;
+}
+
+/** The ids of an item's facts: interned on first sight, then one WeakMap lookup per event. */
+function idsOf(ctx: ProfileContext, item: CatalogItem): ItemIds {
+  let ids = ctx.itemIds.get(item);
+  if (!ids) {
+    const s = ctx.strings;
+    ids = {
+      item: s.id(item.id),
+      categories: Int32Array.from(item.categoryKeys, (k) => s.id(k)),
+      brand: item.brand === undefined ? -1 : s.id(item.brand),
+      band: item.band === undefined ? -1 : s.id(`${item.bandNode}#${item.band}`),
+      bandLevel: item.band === undefined ? -1 : s.id(String(item.band)),
+    };
+    ctx.itemIds.set(item, ids);
+  }
+  return ids;
 }
 
 /** Entry families in a profile's {@link EntryTable}. */
@@ -234,27 +266,27 @@ export class UserProfile {
     if (w === 0) return;
     this.itemEvents++;
     E.add(TOTAL_R, H, h, Math.abs(w), t);
-    const strings = this.ctx.strings;
-    const itemId = strings.id(item.id);
-    const typeId = strings.id(type);
-    const keys = item.categoryKeys;
+    const ids = idsOf(this.ctx, item);
+    const itemId = ids.item;
+    const typeId = this.ctx.strings.id(type);
+    const keys = ids.categories;
     let wd = w;
     for (let d = keys.length - 1; d >= 0 && wd !== 0; d--) {
-      const r = E.get(CATEGORY, strings.id(keys[d]!), true);
+      const r = E.get(CATEGORY, keys[d]!, true);
       E.add(r, H, h, wd, t);
       E.remember(r, itemId, typeId, t, wd, h, H);
       wd *= o.categoryDamping;
     }
-    if (item.brand !== undefined) {
-      const r = E.get(BRAND, strings.id(item.brand), true);
+    if (ids.brand >= 0) {
+      const r = E.get(BRAND, ids.brand, true);
       E.add(r, H, h, w, t);
       E.remember(r, itemId, typeId, t, w, h, H);
     }
-    if (item.band !== undefined) {
-      const r = E.get(BAND, strings.id(`${item.bandNode}#${item.band}`), true);
+    if (ids.band >= 0) {
+      const r = E.get(BAND, ids.band, true);
       E.add(r, H, h, w, t);
       E.remember(r, itemId, typeId, t, w, h, H);
-      E.add(E.get(BAND_LEVEL, strings.id(String(item.band)), false), H, h, w, t);
+      E.add(E.get(BAND_LEVEL, ids.bandLevel, false), H, h, w, t);
     }
     if (this.ctx.model && w > 0 && this.modelKnows(item.id)) {
       this.latentItems.add(itemId, w);

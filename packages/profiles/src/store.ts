@@ -53,7 +53,7 @@ export class ProfileStore {
     if (given === undefined || given === null) throw profileError('ERR_ARGUMENT', 'a ProfileCatalog or items', 'options.catalog', given);
     this.catalog = given instanceof ProfileCatalog ? given : ProfileCatalog.fromItems(options.catalog as Iterable<ItemRecord>, options.catalogOptions);
     this.options = resolveProfileOptions(options);
-    this.ctx = { catalog: this.catalog, options: this.options, model: options.model, modelKnows: new Map(), strings: new Interner() };
+    this.ctx = { catalog: this.catalog, options: this.options, model: options.model, modelKnows: new Map(), strings: new Interner(), itemIds: new WeakMap() };
   }
 
   /** Number of profiles. */
