@@ -185,7 +185,8 @@ export class Engine {
     const items: ItemRecord[] = [];
     for await (const batch of yieldingBatches(this.store.scanItems())) for (const { sourceId: _s, line: _l, ...item } of batch) items.push(item);
     const t1 = performance.now();
-    const snapshot = useSnapshot && this.statePath ? await takeSnapshot(this.statePath, await storeFingerprint(this.store)) : undefined;
+    const restored = new ProfileStore({ catalog: this.profileCatalog, model: this.foldIn });
+    const snapshot = useSnapshot && this.statePath ? await takeSnapshot(this.statePath, await storeFingerprint(this.store), (json) => restored.restore(json)) : undefined;
     const tRead = performance.now();
     const catalog = new CatalogState();
     catalog.upsert(items);
@@ -195,7 +196,7 @@ export class Engine {
     const erased = new Map<string, number>();
     for (const e of await this.store.listErasures()) erased.set(e.user, e.erasedAt);
     if (snapshot) {
-      const profiles = ProfileStore.import(snapshot.profiles, { catalog: this.profileCatalog, model: this.foldIn });
+      const profiles = restored;
       for (const [id, count] of snapshot.popularity) catalog.popularity.set(id, count);
       this.finishLoad(catalog, profiles, erased, snapshot.eventsTotal);
       this.logger.info({ items: items.length, events: snapshot.eventsTotal, users: profiles.size, scanItemsMs: Math.round(t1 - t0), readSnapshotMs: Math.round(tRead - t1), indexMs: Math.round(t2 - tRead), profilesMs: Math.round(performance.now() - t2) }, 'state loaded from the snapshot');

@@ -17,7 +17,7 @@ import { rename, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import type { DataStore } from '@souk/data';
-import { PROFILES_FORMAT, PROFILES_VERSION, type ProfileJson, type ProfilesExport, type ProfileStore } from '@souk/profiles';
+import type { ProfileJson, ProfileStore } from '@souk/profiles';
 
 /** Format tag of the snapshot's header. */
 export const SNAPSHOT_FORMAT = 'souk-engine-state';
@@ -30,8 +30,6 @@ export interface StateSnapshot {
   readonly eventsTotal: number;
   /** Engagement count per item. */
   readonly popularity: Map<string, number>;
-  /** The profiles, as a profiles export. */
-  readonly profiles: ProfilesExport;
 }
 
 interface Header {
@@ -70,18 +68,23 @@ export async function writeSnapshot(path: string, fingerprint: string, state: { 
   await rename(tmp, path);
 }
 
-/** Reads and removes the snapshot; undefined when there is none, it is unreadable, or the fingerprint differs. */
-export async function takeSnapshot(path: string, fingerprint: string): Promise<StateSnapshot | undefined> {
+/**
+ * Reads and removes the snapshot, handing each profile to `restore` as it is read (so the parsed
+ * JSON of 50,000 profiles never sits in memory at once: it dies young instead of filling the old
+ * generation, where every later young collection would pay for its pages until a full one).
+ * Undefined when there is none, it is unreadable, `restore` throws, or the fingerprint differs;
+ * the caller then discards what it restored and replays.
+ */
+export async function takeSnapshot(path: string, fingerprint: string, restore: (profile: ProfileJson) => void): Promise<StateSnapshot | undefined> {
   try {
-    return await readSnapshot(path, fingerprint);
+    return await readSnapshot(path, fingerprint, restore);
   } finally {
     await rm(path, { force: true }).catch(() => undefined);
   }
 }
 
-async function readSnapshot(path: string, fingerprint: string): Promise<StateSnapshot | undefined> {
+async function readSnapshot(path: string, fingerprint: string, restore: (profile: ProfileJson) => void): Promise<StateSnapshot | undefined> {
   let header: Header | undefined;
-  const profiles: ProfileJson[] = [];
   try {
     const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
     for await (const line of lines) {
@@ -91,15 +94,11 @@ async function readSnapshot(path: string, fingerprint: string): Promise<StateSna
           lines.close();
           return undefined;
         }
-      } else if (line.length > 0) profiles.push(JSON.parse(line) as ProfileJson);
+      } else if (line.length > 0) restore(JSON.parse(line) as ProfileJson);
     }
   } catch {
     return undefined;
   }
   if (!header) return undefined;
-  return {
-    eventsTotal: header.eventsTotal,
-    popularity: new Map(header.popularity),
-    profiles: { format: PROFILES_FORMAT, version: PROFILES_VERSION, options: {}, profiles },
-  };
+  return { eventsTotal: header.eventsTotal, popularity: new Map(header.popularity) };
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,19 +45,29 @@ describe('engine over a data directory', () => {
     const first = await answers(engine, user, item);
     expect(first.recommend.source).toBe('model');
     expect(first.similar.source).toBe('model');
+    const users = engine.stats().users;
+    expect(users).toBeGreaterThan(10);
     await engine.close();
     await engine.close(); // idempotent
     await expectCode(() => engine.search('bag'), 'ERR_CLOSED');
 
-    // Reopened from the state snapshot written at close, then again by replaying every event.
+    // Reopened from the state snapshot written at close; from a snapshot with a malformed profile
+    // line (profiles are restored as they are read: the half-restored store must be dropped and
+    // every event replayed); then again by replaying every event.
     const snapshot = join(dir, 'state.snapshot.jsonl');
-    for (const replay of [false, true]) {
+    for (const mode of ['snapshot', 'corrupt', 'replay'] as const) {
       expect(existsSync(snapshot)).toBe(true);
-      if (replay) rmSync(snapshot);
+      if (mode === 'replay') rmSync(snapshot);
+      if (mode === 'corrupt') {
+        const lines = readFileSync(snapshot, 'utf8').split('\n');
+        expect(lines.length).toBeGreaterThan(3);
+        lines[2] = JSON.stringify({ user: 'u-corrupt', categories: 'not a map' });
+        writeFileSync(snapshot, lines.join('\n'));
+      }
       const reopened = await Engine.open(options(dir));
       try {
         expect(existsSync(snapshot)).toBe(false);
-        expect(reopened.stats()).toMatchObject({ items: shop.items.length, events: events.length, modelVersion: done.version, eventsIngested: 0 });
+        expect(reopened.stats()).toMatchObject({ items: shop.items.length, events: events.length, users, modelVersion: done.version, eventsIngested: 0 });
         expect(await answers(reopened, user, item)).toEqual(first);
       } finally {
         await reopened.close();

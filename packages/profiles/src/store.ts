@@ -80,6 +80,17 @@ export class ProfileStore {
     return UserProfile.fromJSON(json, this.ctx);
   }
 
+  /**
+   * Adds a profile rebuilt from {@link UserProfile.toJSON} output with this store's catalog and
+   * options, replacing the user's profile if there was one (e.g. one profile per line of a
+   * snapshot, without holding them all). Throws `ERR_FORMAT` for malformed JSON.
+   */
+  restore(json: ProfileJson): UserProfile {
+    const p = UserProfile.fromJSON(json, this.ctx);
+    this.profiles.set(p.user, p);
+    return p;
+  }
+
   /** Whether a user has a profile. */
   has(user: string): boolean {
     return this.profiles.has(user);
@@ -175,10 +186,7 @@ export class ProfileStore {
     if (typeof j.version !== 'number' || j.version > PROFILES_VERSION || j.version < 1) throw profileError('ERR_FORMAT', `version 1..${PROFILES_VERSION}`, 'data.version', j.version);
     if (!Array.isArray(j.profiles)) throw profileError('ERR_FORMAT', 'an array of profiles', 'data.profiles', j.profiles);
     const store = new ProfileStore({ ...(j.options ?? {}), catalog: context.catalog, ...(context.model ? { model: context.model } : {}) });
-    for (const pj of j.profiles) {
-      const p = UserProfile.fromJSON(pj, store.ctx);
-      store.profiles.set(p.user, p);
-    }
+    for (const pj of j.profiles) store.restore(pj as ProfileJson);
     return store;
   }
 }
