@@ -25,6 +25,7 @@ const suites = {
   search: ['node', ['--import', 'tsx', join(here, 'search-quality.ts'), ...rest]],
   service: ['node', ['--import', 'tsx', join(here, 'service.ts'), ...rest]],
   reads: ['node', ['--import', 'tsx', join(here, 'reads.ts'), ...rest]],
+  startup: ['node', ['--import', 'tsx', join(here, 'startup.ts'), ...rest]],
 };
 if (!suite || !suites[suite]) {
   process.stderr.write(`usage: pnpm bench <${Object.keys(suites).join('|')}> [options]\n`);
