@@ -24,6 +24,7 @@ const suites = {
   retrieval: ['node', ['--import', 'tsx', join(here, 'retrieval.ts'), ...rest]],
   search: ['node', ['--import', 'tsx', join(here, 'search-quality.ts'), ...rest]],
   service: ['node', ['--import', 'tsx', join(here, 'service.ts'), ...rest]],
+  'service-attach': ['node', ['--import', 'tsx', join(here, 'service-attach.ts'), ...rest]],
   reads: ['node', ['--import', 'tsx', join(here, 'reads.ts'), ...rest]],
   startup: ['node', ['--import', 'tsx', join(here, 'startup.ts'), ...rest]],
 };

@@ -34,16 +34,16 @@
 //    and per function over the timed window (benchmarks/lib/cpuprofile.ts).
 //
 // Results: benchmarks/results/service-<timestamp>.json (--quick: service-quick.json) and a table.
-import { seededRandom } from '@souk/data';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineInfo, table } from './lib/env.mjs';
-import { runLoad, type BuiltRequest, type LoadResult, type RouteSpec } from './lib/http-load.js';
+import { runLoad, type LoadResult, type RouteSpec } from './lib/http-load.js';
 import { runPaced, type PacedResult } from './lib/paced-load.js';
 import { serviceShop, type ServiceShopMeta } from './lib/service-shop.js';
+import { MIX, mixRoutes } from './lib/service-mix.js';
 import { serverNodeFlags, startServer, type ServerHandle } from './lib/server-process.js';
 import { killTest } from './lib/kill-test.js';
 import { summarizeCpuProfile, type ProfileSummary } from './lib/cpuprofile.js';
@@ -150,7 +150,7 @@ const options = {
   killAfterAcks: quick ? [100] : [300, 400, 500],
   killClients: 8,
   profile: has('--profile'),
-  mix: { search: 0.6, recommend: 0.3, events: 0.1 },
+  mix: MIX,
   serverNodeFlags: serverNodeFlags(),
 };
 const outDir = value('--out') ?? join(here, 'results');
@@ -162,50 +162,7 @@ const serverBin = value('--server-bin');
 const serverLogLevel = value('--server-log-level');
 
 // ------------------------------------------------------------------------------------------
-// The request mix.
-
-
-function mixRoutes(meta: ServiceShopMeta, seed: number) {
-  const random = seededRandom(seed);
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
-  const qs = (pairs: Record<string, string | number | boolean | undefined>) =>
-    Object.entries(pairs)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
-      .join('&');
-  const search = (): BuiltRequest => {
-    const locale = random() < 0.5 ? 'en' : 'zh';
-    const roll = random();
-    const q = roll < 0.7 ? pick(meta.queries[locale]) : roll < 0.9 ? pick(meta.words[locale]) : pick(meta.brands[locale]);
-    const f = random();
-    const category = pick(meta.categories[locale]);
-    const filters =
-      f < 0.1 ? { brand: pick(meta.brands[locale]) }
-      : f < 0.17 ? { category: category.slice(0, 2).join('>') }
-      : f < 0.22 ? { priceMax: locale === 'en' ? 100 : 600 }
-      : f < 0.25 ? { inStock: true }
-      : {};
-    const user = random() < 0.5 ? pick(meta.activeUsers) : undefined;
-    return { method: 'GET', path: `/v1/search?${qs({ q, user, k: 10, ...filters })}` };
-  };
-  const recommend = (): BuiltRequest => {
-    const user = random() < 0.75 ? pick(meta.activeUsers) : `visitor-${Math.floor(random() * 1e9)}`;
-    return { method: 'GET', path: `/v1/recommend?${qs({ user, k: 10 })}` };
-  };
-  let batch = 0;
-  const events = (): BuiltRequest => {
-    const user = pick(meta.activeUsers);
-    const n = 1 + Math.floor(random() * 5);
-    const now = Date.now();
-    const session = `load-${runId}-${batch}`;
-    const list = Array.from({ length: n }, (_, i) => ({ user, item: pick(meta.itemIds), type: i === n - 1 && random() < 0.3 ? 'cart' : random() < 0.7 ? 'view' : 'click', timestamp: now - (n - i) * 1000, session }));
-    return { method: 'POST', path: '/v1/events', headers: writeHeaders, body: JSON.stringify({ batchId: `load-${runId}-${batch++}`, events: list }) };
-  };
-  return { search, recommend, events };
-}
-
-// ------------------------------------------------------------------------------------------
-// Validation (before timing).
+// Validation (before timing). (The request mix: lib/service-mix.ts.)
 
 /** Waits until the server's read workers hold their catalog replica; seconds waited. */
 async function readWorkersReady(s: ServerHandle): Promise<number> {
@@ -306,7 +263,7 @@ if (has('--reuse-build') && existsSync(join(builtCache, 'build.json'))) {
 }
 log(`build: ingest ${build.ingestSeconds.toFixed(1)} s, train ${build.trainSeconds.toFixed(1)} s, data dir ${(build.dataDirBytes / 2 ** 20).toFixed(0)} MiB${build.reused ? ' (reused)' : ''}`);
 
-const routes = mixRoutes(shop.meta, 7);
+const routes = mixRoutes(shop.meta, 7, runId, writeHeaders);
 const mixed: RouteSpec[] = [
   { name: 'search', weight: options.mix.search, build: routes.search },
   { name: 'recommend', weight: options.mix.recommend, build: routes.recommend },
