@@ -5,12 +5,13 @@
 //
 //   cd /work/main && node benchmarks/run.mjs service-attach --url http://127.0.0.1:8080
 //        [--api-key KEY] [--rate R] [--seconds S] [--warmup S] [--only search|recommend|events]
-//        [--items N] [--users N] [--events N]
+//        [--items N] [--users N] [--events N] [--pid PID]
 //
 // The server must hold the service benchmark's synthetic shop (the same --items/--users/--events;
 // default 100,000 / 50,000 / 2,000,000): the requests name its users, items and vocabulary, read
 // from benchmarks/.cache/shop-…/meta.json (`pnpm bench service` generates it once). Events need
-// the server's write key (--api-key; default the service benchmark's key).
+// the server's write key (--api-key; default the service benchmark's key). With --pid (a server on
+// this machine), the CPU of its threads over the timed window is reported too.
 // Results: benchmarks/results/service-attach-<timestamp>.json and a table.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,6 +22,7 @@ import { runPaced, type PacedResult } from './lib/paced-load.js';
 import { MIX, mixRoutes } from './lib/service-mix.js';
 import { serviceShop } from './lib/service-shop.js';
 import { value } from './lib/args.js';
+import { processCpu, threadTicks } from './lib/thread-cpu.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -80,7 +82,15 @@ for (;;) {
 const what = only ?? 'the mix';
 log(`${what} offered at ${rate} req/s to ${url}: ${warmup} s warm-up + ${seconds} s`);
 await runPaced({ url, routes: chosen, rate, seconds: warmup, seed: 7 });
+const pid = value('--pid') === undefined ? undefined : Number(value('--pid'));
+const before = { server: pid === undefined ? undefined : threadTicks(pid), bench: threadTicks(process.pid) };
+const started = performance.now();
 const paced = await runPaced({ url, routes: chosen, rate, seconds, seed: 8 });
+const elapsed = (performance.now() - started) / 1000;
+const cpu = {
+  server: pid === undefined ? undefined : processCpu(pid, before.server, threadTicks(pid), elapsed),
+  loadGenerator: processCpu(process.pid, before.bench, threadTicks(process.pid), elapsed),
+};
 
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const row = (pass: string, r: { latencyMs: PacedResult['latencyMs']; non2xx: number }, answered?: number, errors?: number) => ({
@@ -101,10 +111,13 @@ console.log(
     row('server time (from the write)', { latencyMs: paced.serviceLatencyMs, non2xx: paced.non2xx }),
   ]),
 );
+const pct = (c: number) => `${(c * 100).toFixed(0)}%`;
+if (cpu.server) console.log(`server CPU (of one core): ${pct(cpu.server.total)} — main thread ${pct(cpu.server.main)}, busiest other threads ${cpu.server.others.slice(0, 4).map(pct).join(', ')}`);
+if (cpu.loadGenerator) console.log(`load generator CPU: ${pct(cpu.loadGenerator.total)}`);
 if (paced.errorMessages.length > 0) console.log(`errors: ${paced.errorMessages.slice(0, 5).join('; ')}`);
 const stamp = new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-');
 const outDir = join(here, 'results');
 mkdirSync(outDir, { recursive: true });
 const path = join(outDir, `service-attach-${stamp}.json`);
-writeFileSync(path, JSON.stringify({ suite: 'service-attach', machine: machineInfo(), options: { url, rate, seconds, warmup, only: only ?? null, params }, paced }, null, 2));
+writeFileSync(path, JSON.stringify({ suite: 'service-attach', machine: machineInfo(), options: { url, rate, seconds, warmup, only: only ?? null, params }, paced, cpu }, null, 2));
 console.log(`\nwrote ${path}`);

@@ -36,7 +36,7 @@
 // Results: benchmarks/results/service-<timestamp>.json (--quick: service-quick.json) and a table.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineInfo, table } from './lib/env.mjs';
@@ -46,6 +46,7 @@ import { serviceShop, type ServiceShopMeta } from './lib/service-shop.js';
 import { MIX, mixRoutes } from './lib/service-mix.js';
 import { serverNodeFlags, startServer, type ServerHandle } from './lib/server-process.js';
 import { killTest } from './lib/kill-test.js';
+import { processCpu, threadTicks } from './lib/thread-cpu.js';
 import { summarizeCpuProfile, type ProfileSummary } from './lib/cpuprofile.js';
 import { has, value } from './lib/args.js';
 
@@ -299,7 +300,15 @@ for (const route of mixed) {
 log(`paced: the mix offered at ${options.rate} req/s, 3 s warm-up + ${options.mixedSeconds} s`);
 await runPaced({ url: server.url, routes: mixed, rate: options.rate, seconds: 3, seed: 7 });
 const loadAvgBeforePaced = loadavg();
+// Where the cores go while the target is judged: the server's threads and this process (the load generator).
+const ticksBefore = { server: threadTicks(server.pid), bench: threadTicks(process.pid) };
+const pacedStarted = performance.now();
 const paced = await runPaced({ url: server.url, routes: mixed, rate: options.rate, seconds: options.mixedSeconds, seed: 8 });
+const pacedSeconds = (performance.now() - pacedStarted) / 1000;
+const pacedCpu = {
+  server: processCpu(server.pid, ticksBefore.server, threadTicks(server.pid), pacedSeconds),
+  loadGenerator: processCpu(process.pid, ticksBefore.bench, threadTicks(process.pid), pacedSeconds),
+};
 const loadAvgAfterPaced = loadavg();
 log(`paced: ${paced.achievedRate.toFixed(0)} req/s answered, p50 ${paced.latencyMs.p50.toFixed(2)} ms, p99 ${paced.latencyMs.p99.toFixed(2)} ms, errors ${paced.errors}, non-2xx ${paced.non2xx}`);
 const memoryAtEnd = server.memory();
@@ -424,6 +433,14 @@ console.log(
   ]),
 );
 console.log(`read workers: ${JSON.stringify(readsAfterLoad ?? 'none')}`);
+if (pacedCpu.server && pacedCpu.loadGenerator) {
+  const pct = (c: number) => `${(c * 100).toFixed(0)}%`;
+  const s = pacedCpu.server;
+  console.log(
+    `CPU during the paced window (of one core): server ${pct(s.total)} — event loop ${pct(s.main)}, busiest other threads ${s.others.slice(0, 4).map(pct).join(', ')} ` +
+      `(read workers, append thread, GC helpers); load generator ${pct(pacedCpu.loadGenerator.total)}; ${availableParallelism()} cores`,
+  );
+}
 console.log(`\nmixed throughput = ${(summary.mixedShareOfCeiling * 100).toFixed(1)}% of the /healthz ceiling; server RSS: after start ${mem(memoryAtStart)}, before mix ${mem(memoryBeforeMixed)}, after mix ${mem(memoryAfterMixed)}, at end ${mem(memoryAtEnd)}`);
 console.log(
   `target (>= ${target.requestsPerSecond} req/s mixed answered at the offered rate with p99 < ${target.p99Ms} ms, 0 errors, on ${target.cores} cores): ${summary.targetMet ? 'MET' : 'NOT MET'} ` +
@@ -472,7 +489,7 @@ writeFileSync(
       server: { bin: serverBin ?? 'packages/server/bin/souk-server.mjs', startSeconds: serverStartSeconds, memory: { atStart: memoryAtStart, beforeMixed: memoryBeforeMixed, afterMixed: memoryAfterMixed, atEndOfLoad: memoryAtEnd }, gracefulStop: durability.stop },
       validation,
       summary,
-      load: { baseline, mixed: mixedResult, alone: perRouteAlone, paced },
+      load: { baseline, mixed: mixedResult, alone: perRouteAlone, paced, pacedCpu },
       profile,
       durability,
       totalSeconds: (performance.now() - totalStarted) / 1000,
