@@ -26,7 +26,7 @@ import { processCpu, threadTicks } from './lib/thread-cpu.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (s: string) => process.stderr.write(s + '\n');
-const usage = 'usage: pnpm bench service-attach --url http://host:port [--api-key KEY] [--rate R] [--seconds S] [--warmup S] [--only search|recommend|events]';
+const usage = 'usage: pnpm bench service-attach --url http://host:port [--api-key KEY] [--rate R] [--seconds S] [--warmup S] [--only search|recommend|events] [--pid PID]';
 
 const url = value('--url');
 if (url === undefined || !/^https?:\/\//.test(url)) {
@@ -48,6 +48,8 @@ const warmup = positive('--warmup', 5);
 const params = { items: positive('--items', 100_000), users: positive('--users', 50_000), events: positive('--events', 2_000_000), seed: 2026 };
 const apiKey = value('--api-key') ?? 'bench-service-key-0123456789';
 const only = value('--only');
+/** A server process on this machine whose threads' CPU is reported. */
+const pid = value('--pid') === undefined ? undefined : positive('--pid', 0);
 
 const shop = await serviceShop(params, join(here, '.cache'), log);
 const routes = mixRoutes(shop.meta, 7, Date.now().toString(36), { authorization: `Bearer ${apiKey}` });
@@ -82,7 +84,6 @@ for (;;) {
 const what = only ?? 'the mix';
 log(`${what} offered at ${rate} req/s to ${url}: ${warmup} s warm-up + ${seconds} s`);
 await runPaced({ url, routes: chosen, rate, seconds: warmup, seed: 7 });
-const pid = value('--pid') === undefined ? undefined : Number(value('--pid'));
 const before = { server: pid === undefined ? undefined : threadTicks(pid), bench: threadTicks(process.pid) };
 const started = performance.now();
 const paced = await runPaced({ url, routes: chosen, rate, seconds, seed: 8 });

@@ -26,8 +26,11 @@
 // 3b. Latency at a given rate (benchmarks/lib/paced-load.ts): the same mix offered open-loop at
 //    `--rate` requests/s (default 1,000, the target), each latency taken from the time the
 //    request was due (wrk2's correction for coordinated omission). The target is judged here.
-//    The server runs its default read workers (one per core beyond the first) unless
-//    `--read-workers N` says otherwise; it is waited for until they are ready.
+//    The server runs its default read workers (`auto`: one per core, at most 4) unless
+//    `--read-workers N` says otherwise; it is waited for until they are ready. The CPU of the
+//    server's threads and of this process (the load generator) over the window is printed too
+//    (benchmarks/lib/thread-cpu.ts). `pnpm bench service-attach` offers the same paced mix to a
+//    server that is already running.
 // 4. Durability (benchmarks/lib/kill-test.ts): SIGKILL mid-ingest, `--kill-rounds` times, starting
 //    on the server that took the load.
 // 5. --profile: the mix once more on a fresh server started with --cpu-prof; self time per module

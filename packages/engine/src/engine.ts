@@ -12,7 +12,6 @@ import {
 import { FactorModel, loadModel } from '@souk/models';
 import type { Matrix } from '@souk/kernels';
 import { checkEvent, ProfileStore, type FoldInModel, type ProfileCatalog, type ProfileError, type UserProfile } from '@souk/profiles';
-import type { Candidate } from '@souk/ranking';
 import { validateIndexableItem, type SearchFilter } from '@souk/retrieval';
 import { modelCandidates, pickPopular, usesVector } from './candidates.js';
 import { execRecommend, execSearch, type RecommendExec, type SearchExec } from './exec.js';
@@ -23,7 +22,6 @@ import { EngineError, engineError } from './errors.js';
 import { createModel, loadActiveModel, newVersion, removeVersion, writeActivePointer, type LiveModel } from './model-files.js';
 import { userData, UserVectors } from './personal.js';
 import { UserIdMapper } from './pseudonym.js';
-import { rankCandidates } from './rank.js';
 import { storeFingerprint, takeSnapshot, writeSnapshot } from './snapshot.js';
 import { yieldingBatches } from './yielding.js';
 import { prepareTraining, startJob, type RunningJob } from './retrain.js';
@@ -33,7 +31,7 @@ import {
   ENGINE_MODELS,
   type EngineLogger, type EngineModelName, type EngineOptions, type EngineStats, type EraseResult, type IngestEventsOptions,
   type IngestEventsResult, type IngestFiles, type IngestFilesResult, type IngestInput, type IngestItemsResult, type InventoryReport,
-  type ItemView, type ProfileView, type RankedRequestOptions, type RecommendOptions, type RecommendResponse, type RecommendSource,
+  type ItemView, type ProfileView, type RankedRequestOptions, type RecommendOptions, type RecommendResponse,
   type RejectedRow, type ResultItem, type RetrainJob, type RetrainOptions, type SearchOptions, type SearchResponse,
   type SimilarOptions, type SimilarResponse,
 } from './types.js';
@@ -561,7 +559,7 @@ export class Engine {
     checkId(user, 'user');
     checkOptions(options);
     const k = checkK(options.k);
-    const allow = this.filterPredicate(options.filters);
+    this.filterPredicate(options.filters); // checked here; compiled again where the request runs (a worker or execRecommend)
     this.checkRanked(options);
     const context = options.context === undefined ? {} : checkOptions(options.context, 'context');
     const contextItem = context.item === undefined ? undefined : this.catalog.items.get(checkId(context.item, 'context.item'));

@@ -10,7 +10,7 @@
  *   acknowledged sees it (read-your-writes). The user's part of a request (profile digest, vector,
  *   seen items) is computed on the event loop and travels with the request.
  * - Routing: the worker with the fewest requests in flight; the event loop answers itself only
- *   while no worker is ready ({@link LOCAL_AT_QUEUE}).
+ *   while no worker is ready (see `ReadRouter.route`).
  * - Failure: a request a worker cannot answer (a crash, an error) is answered on the event loop;
  *   a worker that dies is dropped and logged.
  * @packageDocumentation
@@ -25,16 +25,6 @@ import type { EngineLogger, ItemView, ReadStats, ResultItem } from './types.js';
 
 /** The compiled worker entry (resolved the same from `src/` under vitest and from `dist/`). */
 export const READ_WORKER_URL = new URL('../dist/read-worker.js', import.meta.url);
-
-/**
- * The event loop answers a read itself only while no worker is ready (starting, or all dead): it
- * also parses and answers every HTTP request, and each millisecond it spends on a search delays
- * all of them. On the 2-core benchmark machine, runs where the event loop took reads when the
- * workers were 8 deep had a worse paced p99 (119 and 240 ms with 2,176 and 4,020 reads taken)
- * than one where it took none (62 ms), and 1 worker with the event loop taking reads at 3 queued
- * served 762 req/s of the mix against 1,143 for 2 workers.
- */
-export const LOCAL_AT_QUEUE = Infinity;
 
 /** The live model's item vectors, as copied to a worker. */
 export interface ReplicaVectors {
@@ -215,9 +205,15 @@ export class ReadRouter {
   }
 
   private route(t: 'search' | 'recommend', request: SearchExec | RecommendExec, local: () => unknown): Promise<unknown> {
+    // The event loop answers a read itself only while no worker is ready (starting, or all dead),
+    // however deep the workers' queues: it also parses and answers every HTTP request, and each
+    // millisecond it spends on a search delays all of them. On the 2-core benchmark machine, runs
+    // where the event loop took reads when the workers were 8 deep had a worse paced p99 (119 and
+    // 240 ms with 2,176 and 4,020 reads taken) than one where it took none (62 ms), and 1 worker
+    // with the event loop taking reads at 3 queued served 762 req/s of the mix against 1,143 for 2.
     let best: ReadWorker | undefined;
     for (const w of this.workers) if (w.ready && (!best || w.inflight < best.inflight)) best = w;
-    if (!best || best.inflight >= LOCAL_AT_QUEUE) {
+    if (!best) {
       this.localServed++;
       try {
         return Promise.resolve(local());

@@ -65,7 +65,7 @@ function idsOf(ctx: ProfileContext, item: CatalogItem): ItemIds {
   return ids;
 }
 
-/** Entry families in a profile's {@link EntryTable}. */
+/** Entry families in a profile's {@link EntryTable} (the affinity families first: `digest` relies on it). */
 const CATEGORY = 0;
 const BRAND = 1;
 const BAND = 2;
@@ -424,15 +424,17 @@ export class UserProfile {
    */
   digest(now?: number): ProfileDigest {
     const t = this.nowOr(now);
-    const family = (f: number): DigestFamily => {
-      const keys: string[] = [];
-      const values: number[] = [];
-      for (const [k, r] of this.records(f)) {
-        keys.push(k);
-        values.push(this.score(r, t));
-      }
-      return { keys, scores: Float64Array.from(values) };
-    };
+    // One pass over the records (this runs per request): the four affinity families are 0..3.
+    const E = this.entries;
+    const keys: string[][] = [[], [], [], []];
+    const values: number[][] = [[], [], [], []];
+    for (let r = 0; r < E.size; r++) {
+      const f = E.family(r);
+      if (f > BAND_LEVEL) continue;
+      keys[f]!.push(this.ctx.strings.name(E.key(r)));
+      values[f]!.push(this.score(r, t));
+    }
+    const family = (f: number): DigestFamily => ({ keys: keys[f]!, scores: Float64Array.from(values[f]!) });
     return {
       user: this.user,
       now: t,
