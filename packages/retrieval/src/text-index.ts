@@ -111,6 +111,41 @@ export interface TextIndexOptions {
   readonly synonyms?: readonly SynonymRule[];
   /** Extra words segmentation must keep whole, besides the catalog's brands and categories. */
   readonly protectedWords?: readonly string[];
+  /**
+   * The cache of matched documents and their BM25F scores per query text, flags and filter
+   * (`false`: none). Default: 1,024 entries holding up to 1,000,000 documents in all (12 bytes
+   * each). See {@link TextIndex.search}.
+   */
+  readonly resultCache?: Partial<ResultCacheOptions> | false;
+}
+
+/** Size of the {@link TextIndex} result cache. */
+export interface ResultCacheOptions {
+  /** Most entries (0: no cache). */
+  readonly entries: number;
+  /** Most matched documents over all entries; a query matching more than a quarter of this is not cached. */
+  readonly documents: number;
+}
+
+/** Hits and misses of the {@link TextIndex} result cache since the index was made. */
+export interface ResultCacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  /** Entries held now. */
+  readonly entries: number;
+  /** Documents held now. */
+  readonly documents: number;
+}
+
+/** What the result cache keeps of a search: everything that does not depend on popularity or the page. */
+interface CachedMatch {
+  readonly docs: Int32Array;
+  readonly scores: Float64Array;
+  readonly terms: ReadonlyArray<TermMatch['matches']>;
+  readonly termNames: string[];
+  readonly droppedTerms: string[];
+  /** The query had more than {@link MAX_QUERY_TERMS} terms. */
+  readonly termsCut: boolean;
 }
 
 /** An item as the index takes it: a catalog item plus an optional long description. */
@@ -302,6 +337,7 @@ interface ResolvedOptions {
   prefix: PrefixOptions;
   synonyms: readonly SynonymRule[];
   protectedWords: readonly string[];
+  resultCache: ResultCacheOptions;
 }
 
 function checkFiniteInRange(value: unknown, what: string, param: string, min: number, max: number): number {
@@ -344,7 +380,10 @@ function resolveOptions(options: TextIndexOptions): ResolvedOptions {
   if (!Array.isArray(synonyms)) throw invalidParameter('ERR_SYNONYM', 'an array of synonym rules', 'synonyms', synonyms);
   const protectedWords = options.protectedWords ?? [];
   if (!Array.isArray(protectedWords)) throw invalidParameter('ERR_ARGUMENT', 'an array of words', 'protectedWords', protectedWords);
-  return { bm25f, typos, prefix, synonyms, protectedWords };
+  const resultCache: ResultCacheOptions = options.resultCache === false ? { entries: 0, documents: 0 } : { entries: 1024, documents: 1_000_000, ...options.resultCache };
+  checkFiniteInRange(resultCache.entries, 'an integer in [0, 1000000]', 'resultCache.entries', 0, 1_000_000);
+  checkFiniteInRange(resultCache.documents, 'an integer in [0, 1e9]', 'resultCache.documents', 0, 1e9);
+  return { bm25f, typos, prefix, synonyms, protectedWords, resultCache };
 }
 
 const describeField = (item: unknown, field: string) => `${field} of item ${describeReceived((item as { id?: unknown })?.id)}`;
@@ -440,6 +479,12 @@ export class TextIndex {
   private scratchCount = new Uint8Array(16);
   private scratchTouched = new Int32Array(16);
   private scratchCandidates = new Int32Array(16);
+  // The result cache (insertion order = least recently used first); emptied by every change of
+  // the documents or their numbering (insertDoc, removeDoc, compact), never by popularity.
+  private readonly cache = new Map<string, CachedMatch>();
+  private cacheDocs = 0;
+  private cacheHits = 0;
+  private cacheMisses = 0;
 
   /** Creates an empty index. */
   constructor(options: TextIndexOptions = {}) {
@@ -527,6 +572,41 @@ export class TextIndex {
     this.popularity[doc] = popularity;
   }
 
+  /** Hits and misses of the result cache, and what it holds. */
+  cacheStats(): ResultCacheStats {
+    return { hits: this.cacheHits, misses: this.cacheMisses, entries: this.cache.size, documents: this.cacheDocs };
+  }
+
+  private clearCache(): void {
+    if (this.cache.size === 0) return;
+    this.cache.clear();
+    this.cacheDocs = 0;
+  }
+
+  private cacheGet(key: string): CachedMatch | undefined {
+    const hit = this.cache.get(key);
+    if (hit === undefined) {
+      this.cacheMisses++;
+      return undefined;
+    }
+    this.cacheHits++;
+    this.cache.delete(key);
+    this.cache.set(key, hit);
+    return hit;
+  }
+
+  private cachePut(key: string, entry: CachedMatch): void {
+    const { entries, documents } = this.options.resultCache;
+    if (entries === 0 || entry.docs.length > documents / 4) return;
+    for (const [oldKey, old] of this.cache) {
+      if (this.cache.size < entries && this.cacheDocs + entry.docs.length <= documents) break;
+      this.cache.delete(oldKey);
+      this.cacheDocs -= old.docs.length;
+    }
+    this.cache.set(key, entry);
+    this.cacheDocs += entry.docs.length;
+  }
+
   // ---- indexing internals ----
 
   private ensureDocCapacity(needed: number): void {
@@ -584,6 +664,7 @@ export class TextIndex {
   }
 
   private insertDoc(item: IndexableItem, popularity: number, added: number): void {
+    this.clearCache();
     const doc = this.ids.length;
     this.ensureDocCapacity(doc + 1);
     const protectedWords = [...item.categoryPath];
@@ -641,6 +722,7 @@ export class TextIndex {
 
   private removeDoc(doc: number): void {
     if (!this.alive[doc]) return;
+    this.clearCache();
     this.alive[doc] = 0;
     this.liveCount--;
     for (let f = 0; f < FIELD_COUNT; f++) this.fieldLengthSums[f] -= this.fieldLengths[doc * FIELD_COUNT + f]!;
@@ -662,6 +744,7 @@ export class TextIndex {
   compact(): void {
     const total = this.ids.length;
     if (this.liveCount === total) return;
+    this.clearCache();
     const remap = new Int32Array(total).fill(-1);
     let next = 0;
     for (let d = 0; d < total; d++) if (this.alive[d]) remap[d] = next++;
@@ -962,36 +1045,23 @@ export class TextIndex {
       text = text.slice(0, MAX_QUERY_LENGTH);
       truncated = true;
     }
-    let terms = [...new Set(this.analyzer.analyzeQuery(text))];
-    if (terms.length === 0) throw invalidParameter('ERR_EMPTY_QUERY', 'a query with at least one letter or digit', 'query', query);
-    if (terms.length > MAX_QUERY_TERMS) {
-      terms = terms.slice(0, MAX_QUERY_TERMS);
-      truncated = true;
-    }
-    // The last term is completed only while it is still being typed (no trailing space).
-    const typingLastTerm = !truncated && !/[\s\p{P}]$/u.test(text);
     const useTypos = (request.typos ?? true) && this.options.typos.enabled;
-    const usePrefix = (request.prefix ?? true) && this.options.prefix.enabled && typingLastTerm;
     const useSynonyms = request.synonyms ?? true;
-    if (usePrefix) terms = this.joinTrailingHanRun(text, terms);
-    let groups = terms.map((t, i) => this.buildGroup(t, i === terms.length - 1, useTypos, usePrefix, useSynonyms));
-
-    let matched = this.scoreGroups(groups);
-    if (test) matched = this.filterAndClear(matched, test);
-    const droppedTerms: string[] = [];
-    if (matched.length === 0 && (request.fallback ?? true) && groups.length > 1) {
-      // Drop terms that match nothing first, then the least informative (highest df), one at a time.
-      const order = [...groups].sort((a, b) => Number(a.matchesAnything) - Number(b.matchesAnything) || b.df - a.df);
-      for (const drop of order) {
-        if (groups.length <= 1) break;
-        groups = groups.filter((g) => g !== drop);
-        droppedTerms.push(drop.term);
-        matched = this.scoreGroups(groups);
-        if (test) matched = this.filterAndClear(matched, test);
-        if (matched.length > 0) break;
-      }
+    const fallback = request.fallback ?? true;
+    const cacheKey = this.options.resultCache.entries > 0 ? JSON.stringify([text, truncated, useTypos, request.prefix ?? true, useSynonyms, fallback, request.filter ?? null], finiteKey) : undefined;
+    const cached = cacheKey === undefined ? undefined : this.cacheGet(cacheKey);
+    let matched: Int32Array;
+    let match: CachedMatch;
+    if (cached) {
+      match = cached;
+      const score = this.scratchScore;
+      for (let i = 0; i < cached.docs.length; i++) score[cached.docs[i]!] = cached.scores[i]!;
+      matched = cached.docs.slice(); // the page selection may sort it in place
+    } else {
+      ({ matched, match } = this.matchAndScore(query, text, truncated, useTypos, useSynonyms, fallback, request.prefix ?? true, test));
+      if (cacheKey !== undefined) this.cachePut(cacheKey, match);
     }
-
+    truncated ||= match.termsCut;
     const facets = this.countFacets(matched, facetRequest);
     const score = this.scratchScore;
     const popularity = this.popularity;
@@ -1012,10 +1082,58 @@ export class TextIndex {
       hits: page.map((hit) => ({ id: this.ids[hit.doc]!, score: hit.score })),
       total,
       facets,
-      terms: groups.map((g) => ({ term: g.term, matches: g.expansions.map((e) => ({ term: this.dictionary.term(e.termId), kind: e.kind, weight: e.weight })) })),
-      droppedTerms,
+      terms: match.termNames.map((term, i) => ({ term, matches: match.terms[i]!.map((m) => ({ ...m })) })),
+      droppedTerms: [...match.droppedTerms],
       truncated,
     };
+  }
+
+  /**
+   * The documents that match a query text and pass the filter, with their BM25F scores in
+   * `scratchScore` (the caller clears them), and what the result cache keeps of them.
+   */
+  private matchAndScore(query: string, text: string, truncatedText: boolean, useTypos: boolean, useSynonyms: boolean, fallback: boolean, prefix: boolean, test: ((doc: number) => boolean) | undefined): { matched: Int32Array; match: CachedMatch } {
+    let truncated = truncatedText;
+    let terms = [...new Set(this.analyzer.analyzeQuery(text))];
+    if (terms.length === 0) throw invalidParameter('ERR_EMPTY_QUERY', 'a query with at least one letter or digit', 'query', query);
+    const termsCut = terms.length > MAX_QUERY_TERMS;
+    if (termsCut) {
+      terms = terms.slice(0, MAX_QUERY_TERMS);
+      truncated = true;
+    }
+    // The last term is completed only while it is still being typed (no trailing space).
+    const typingLastTerm = !truncated && !/[\s\p{P}]$/u.test(text);
+    const usePrefix = prefix && this.options.prefix.enabled && typingLastTerm;
+    if (usePrefix) terms = this.joinTrailingHanRun(text, terms);
+    let groups = terms.map((t, i) => this.buildGroup(t, i === terms.length - 1, useTypos, usePrefix, useSynonyms));
+
+    let matched = this.scoreGroups(groups);
+    if (test) matched = this.filterAndClear(matched, test);
+    const droppedTerms: string[] = [];
+    if (matched.length === 0 && fallback && groups.length > 1) {
+      // Drop terms that match nothing first, then the least informative (highest df), one at a time.
+      const order = [...groups].sort((a, b) => Number(a.matchesAnything) - Number(b.matchesAnything) || b.df - a.df);
+      for (const drop of order) {
+        if (groups.length <= 1) break;
+        groups = groups.filter((g) => g !== drop);
+        droppedTerms.push(drop.term);
+        matched = this.scoreGroups(groups);
+        if (test) matched = this.filterAndClear(matched, test);
+        if (matched.length > 0) break;
+      }
+    }
+    const docs = matched.slice();
+    const scores = new Float64Array(docs.length);
+    for (let i = 0; i < docs.length; i++) scores[i] = this.scratchScore[docs[i]!]!;
+    const match: CachedMatch = {
+      docs,
+      scores,
+      termsCut,
+      termNames: groups.map((g) => g.term),
+      terms: groups.map((g) => g.expansions.map((e) => ({ term: this.dictionary.term(e.termId), kind: e.kind, weight: e.weight }))),
+      droppedTerms,
+    };
+    return { matched, match };
   }
 
   /**
@@ -1254,6 +1372,11 @@ function sortFacets(list: FacetCount[]): FacetCount[] {
 }
 
 /** The first `limit` entries under `compare`: a full sort for small inputs, a bounded selection otherwise. */
+/** A JSON replacer that keeps ±Infinity and NaN apart (JSON writes them all as null). */
+function finiteKey(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? `#${value}` : value;
+}
+
 function selectPage(entries: Int32Array, limit: number, compare: (a: number, b: number) => number): number[] {
   if (entries.length <= limit * 4 || entries.length < 256) return Array.from(entries.sort(compare).subarray(0, limit));
   // Keep a sorted buffer of the best `limit`; insertion is O(limit) but only for entries that qualify.
