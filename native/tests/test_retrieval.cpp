@@ -286,6 +286,12 @@ TEST(retrieval_topk_matches_ref) {
   cases.push_back({1, 1, 1, 1, false, false, false, false});
   cases.push_back({3, 2000, 64, 10, false, false, false, false});  // several chunks
   cases.push_back({25, 1500, 33, kMaxK, true, true, false, false});
+  // The one-query scan (m <= 2): rows a whole number of SIMD widths long, several chunks, ties.
+  cases.push_back({1, 4099, 64, 50, true, true, false, false});
+  cases.push_back({2, 2900, 16, 7, true, false, false, true});
+  cases.push_back({1, 5000, 48, 100, false, false, false, true});
+  cases.push_back({2, 333, 8, 10, false, true, false, false});
+  cases.push_back({1, 37, 32, kMaxK, true, false, false, false});
   for (const Case& c : cases) {
     Mat q = rand_mat(g, c.m, c.d, 1.0f, c.ints), it = rand_mat(g, c.n, c.d, 1.0f, c.ints);
     if (c.ints) {  // exact duplicates of earlier rows: equal scores, smaller index must win
@@ -537,8 +543,12 @@ TEST(retrieval_gram_matches_ref) {
 TEST(retrieval_non_finite_inputs) {
   std::mt19937_64 g(base_seed() + 8);
   ThreadPool pool(2);
-  const int64_t m = 9, n = 700, d = 19, k = 5;
+  const int64_t n = 700, k = 5;
+  // m = 9: the packed scan; m <= 2: the one-query scan (dots), with d a multiple of the SIMD width.
+  const int64_t shapes[][2] = {{9, 19}, {1, 64}, {2, 32}, {1, 19}};
+  for (const auto& shape : shapes)
   for (float bad : {kNaN, kInf, -kInf}) {
+    const int64_t m = shape[0], d = shape[1];
     for (int where = 0; where < 2; ++where) {
       Mat q = rand_mat(g, m, d, 1.0f), it = rand_mat(g, n, d, 1.0f);
       if (where == 0) it.at(n - 3, d / 2) = bad; else q.at(m - 1, d - 1) = bad;

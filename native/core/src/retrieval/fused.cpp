@@ -519,19 +519,27 @@ Status run_small_m(const ExecContext& ctx, const FusedProblem& pr, const KernelT
         ex_end[r] = pr.exclude.indices + pr.exclude.indptr[r + 1];
         ex[r] = std::lower_bound(b, ex_end[r], static_cast<int32_t>(c0));
       }
+    // Scores of the chunk (kt.dots), then one compare per item and query: only a possible
+    // survivor, or a non-finite score (NaN, +-Inf: a bad item value or an overflow), takes the
+    // slow path with the finiteness check, the exclusions, the allow list and the heap.
+    alignas(64) float sbuf[kSmallM][kChunk];
+    for (int64_t r = 0; r < m; ++r) kt.dots(pr.q.row(r), pr.items.row(c0), pr.items.stride, c1 - c0, d, sbuf[r]);
+    constexpr float kNegInf = -std::numeric_limits<float>::infinity();
     for (int64_t j = c0; j < c1; ++j) {
-      const float* item = pr.items.row(j);
-      const bool allowed = !pr.allow.present() || pr.allow.test(j);
       for (int64_t r = 0; r < m; ++r) {
-        bool finite = true;
-        const float sc = kt.dot(pr.q.row(r), item, d, &finite);
-        if (!finite) return non_finite("items", j);
+        const size_t ri = static_cast<size_t>(r);
+        const float sc = sbuf[r][j - c0];
+        if (sc < q.thr[ri] && sc != kNegInf) continue;
+        if (!std::isfinite(sc)) {
+          const float* item = pr.items.row(j);
+          for (int64_t t = 0; t < d; ++t)
+            if (!std::isfinite(item[t])) return non_finite("items", j);
+        }
         if (ex[r]) {
           while (ex[r] != ex_end[r] && *ex[r] < j) ++ex[r];
           if (ex[r] != ex_end[r] && *ex[r] == j) continue;
         }
-        const size_t ri = static_cast<size_t>(r);
-        if (!allowed || sc < q.thr[ri]) continue;
+        if ((pr.allow.present() && !pr.allow.test(j)) || sc < q.thr[ri]) continue;
         Entry* h = q.heap.data() + r * k;
         if (heap_push(h, q.size[ri], k, Entry{static_cast<double>(sc), static_cast<int32_t>(j), sc})) q.thr[ri] = h[0].score;
       }

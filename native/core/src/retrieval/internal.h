@@ -77,6 +77,11 @@ struct KernelTable {
   bool (*pack)(const float* src, int64_t ld, int rows, int64_t d, float* panel);
   // Dot product of two d-vectors (candidates path); *finite is cleared when b holds NaN/Inf.
   float (*dot)(const float* a, const float* b, int64_t d, bool* finite);
+  // Scores of one query q against n consecutive item rows (row i at items + i * ld) into out[0, n):
+  // the one-query scan (top-K with m <= 2). W items at a time, each in its own accumulator of W
+  // lanes, summed across lanes by one in-register transpose per W items. No finiteness check: a
+  // NaN or Inf in an item row always makes its score NaN or +-Inf, and the caller checks those rows.
+  void (*dots)(const float* q, const float* items, int64_t ld, int64_t n, int64_t d, float* out);
 };
 
 const KernelTable* kernels_scalar();

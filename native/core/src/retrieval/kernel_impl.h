@@ -219,6 +219,45 @@ static float dot(const float* x, const float* y, int64_t d, bool* finite) {
   return s;
 }
 
+// One query against n item rows (see KernelTable::dots). With T::reduce_rows (lane i of the result
+// = the sum of acc[i]'s lanes) W items go at a time, each into its own accumulator of W lanes
+// (d / W FMAs per row), then one transpose-and-add; the rest of a row past the
+// last full W floats, and the last n % W items, are added in scalar.
+static void dots(const float* q, const float* items, int64_t ld, int64_t n, int64_t d, float* out) {
+  int64_t j = 0;
+#ifdef SOUK_HAVE_REDUCE_ROWS
+  using F = typename T::F;
+  constexpr int W = T::W;
+  const int64_t dv = d / W * W;
+  for (; j + W <= n; j += W) {
+    const float* x = items + j * ld;
+    F acc[W];
+#pragma GCC unroll 16
+    for (int i = 0; i < W; ++i) acc[i] = T::zero();
+    // Row by row (the rows are read in memory order; the W chains still overlap).
+#pragma GCC unroll 16
+    for (int i = 0; i < W; ++i)
+      for (int64_t p = 0; p < dv; p += W) acc[i] = T::fmadd(T::loadu(q + p), T::loadu(x + i * ld + p), acc[i]);
+    const F s = T::reduce_rows(acc);
+    if (dv == d) {
+      T::storeu(out + j, s);
+      continue;
+    }
+    alignas(64) float buf[W];
+    T::storeu(buf, s);
+    for (int i = 0; i < W; ++i) {
+      float t = buf[i];
+      for (int64_t p = dv; p < d; ++p) t += q[p] * x[i * ld + p];
+      out[j + i] = t;
+    }
+  }
+#endif
+  for (; j < n; ++j) {
+    bool finite = true;
+    out[j] = dot(q, items + j * ld, d, &finite);
+  }
+}
+
 #ifndef SOUK_HAVE_PACK
 static bool pack(const float* src, int64_t ld, int rows, int64_t d, float* panel) {
   constexpr int NR = T::NR;

@@ -30,6 +30,14 @@ struct T {
   static F add(F a, F b) { return _mm256_add_ps(a, b); }
   static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
   static F max(F a, F b) { return _mm256_max_ps(a, b); }
+  // Lane i = the sum of acc[i]'s 8 lanes (dots): horizontal adds pairwise, then the two 128-bit
+  // halves of each sum added across.
+  static F reduce_rows(const F* acc) {
+    const F t0 = _mm256_hadd_ps(acc[0], acc[1]), t1 = _mm256_hadd_ps(acc[2], acc[3]);
+    const F t2 = _mm256_hadd_ps(acc[4], acc[5]), t3 = _mm256_hadd_ps(acc[6], acc[7]);
+    const F u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
+    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+  }
   static uint32_t ge(F a, F b) {
     return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_GE_OQ)));
   }
@@ -122,9 +130,10 @@ struct T {
   }
 };
 
+#define SOUK_HAVE_REDUCE_ROWS 1
 #include "kernel_impl.h"
 
-const KernelTable kTable = {Isa::Avx2, T::MR, T::NR, &scan, &pack, &dot};
+const KernelTable kTable = {Isa::Avx2, T::MR, T::NR, &scan, &pack, &dot, &dots};
 
 }  // namespace k_avx2
 

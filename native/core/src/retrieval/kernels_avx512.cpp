@@ -72,6 +72,7 @@ struct T {
   }
   static F sel(uint32_t bits, F a, F b) { return _mm512_mask_blend_ps(static_cast<__mmask16>(bits), b, a); }
   static float hsum(F v) { return _mm512_reduce_add_ps(v); }
+  static F reduce_rows(const F* acc);  // defined below (dots)
   static float hmax(F v) { return _mm512_reduce_max_ps(v); }
   // exp(x): range reduction x = n ln2 + r (|r| <= ln2/2, Cody-Waite split), degree-6 polynomial
   // (Cephes expf coefficients), scaled by 2^n with scalef. Relative error ~1e-7 on [-87, 88].
@@ -120,6 +121,18 @@ static inline void transpose16(__m512 r[16]) {
   for (int i = 0; i < 16; ++i) r[i] = o[i];
 }
 
+// Lane i = the sum of acc[i]'s 16 lanes (dots): transpose, then add the 16 rows.
+#define SOUK_HAVE_REDUCE_ROWS 1
+static inline __m512 reduce_rows16(const __m512* acc) {
+  __m512 r[16];
+  for (int i = 0; i < 16; ++i) r[i] = acc[i];
+  transpose16(r);
+  for (int s = 8; s >= 1; s /= 2)
+    for (int i = 0; i < s; ++i) r[i] = _mm512_add_ps(r[i], r[i + s]);
+  return r[0];
+}
+__m512 T::reduce_rows(const __m512* acc) { return reduce_rows16(acc); }
+
 // Panel packing with 16 x 16 register transposes; NaN/Inf found with vfpclassps on the loads.
 #define SOUK_HAVE_PACK 1
 static bool pack(const float* src, int64_t ld, int rows, int64_t d, float* panel) {
@@ -147,7 +160,7 @@ static bool pack(const float* src, int64_t ld, int rows, int64_t d, float* panel
 
 #include "kernel_impl.h"
 
-const KernelTable kTable = {Isa::Avx512, T::MR, T::NR, &scan, &pack, &dot};
+const KernelTable kTable = {Isa::Avx512, T::MR, T::NR, &scan, &pack, &dot, &dots};
 
 }  // namespace k_avx512
 

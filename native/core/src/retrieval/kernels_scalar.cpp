@@ -38,7 +38,7 @@ struct T {
 
 #include "kernel_impl.h"
 
-const KernelTable kTable = {Isa::Scalar, T::MR, T::NR, &scan, &pack, &dot};
+const KernelTable kTable = {Isa::Scalar, T::MR, T::NR, &scan, &pack, &dot, &dots};
 
 }  // namespace k_scalar
 
