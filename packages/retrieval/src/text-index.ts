@@ -1230,8 +1230,9 @@ export class TextIndex {
     for (let d = 0; d < n; d++) docTermOffsets[d + 1] = docTermOffsets[d]! + this.docTerms[d]!.length;
     const docTermIds = new Int32Array(docTermOffsets[n]!);
     for (let d = 0; d < n; d++) docTermIds.set(this.docTerms[d]!, docTermOffsets[d]!);
+    const { resultCache: _runtime, ...options } = this.options;
     const meta = {
-      options: this.options,
+      options,
       protectedWords: this.analyzer.words(),
       brands: this.brands,
       categories: this.categories.map((c) => [c.name, c.parent]),
@@ -1260,9 +1261,11 @@ export class TextIndex {
 
   /**
    * Loads an index written by {@link toBytes}. A truncated, corrupt or other-version buffer throws
-   * `ERR_CORRUPT_INDEX`. Posting lists are views into `bytes` (no copy) until they grow.
+   * `ERR_CORRUPT_INDEX`. Posting lists are views into `bytes` (no copy) until they grow. The
+   * result cache is a setting of the running index, not of the file: `runtime.resultCache`
+   * (default: the default cache).
    */
-  static fromBytes(bytes: Uint8Array): TextIndex {
+  static fromBytes(bytes: Uint8Array, runtime: Pick<TextIndexOptions, 'resultCache'> = {}): TextIndex {
     const sections = decodeSections(bytes);
     const fail = (what: string): never => {
       throw new RetrievalError('ERR_CORRUPT_INDEX', `Expected a saved Souk text index for file but received ${what}`);
@@ -1284,7 +1287,8 @@ export class TextIndex {
     const attributes = json(3) as Array<ItemRecord['attributes']>;
     if (!meta || !Array.isArray(terms) || !Array.isArray(ids) || !Array.isArray(attributes) || attributes.length !== ids.length) fail('inconsistent metadata sections');
     const n = ids.length;
-    const index = new TextIndex({ ...meta.options, protectedWords: meta.protectedWords });
+    const { resultCache: _saved, ...saved } = meta.options as TextIndexOptions & { resultCache?: unknown };
+    const index = new TextIndex({ ...saved, protectedWords: meta.protectedWords, ...(runtime.resultCache !== undefined ? { resultCache: runtime.resultCache } : {}) });
     index.ensureDocCapacity(n);
     index.fieldLengths.set(typed(4, Uint16Array, n * FIELD_COUNT));
     index.prices.set(typed(5, Float64Array, n));

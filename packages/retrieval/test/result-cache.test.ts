@@ -132,6 +132,23 @@ describe('TextIndex result cache', () => {
     expectSame(cached, plain, list);
   });
 
+  it('is a setting of the running index, not of its file', () => {
+    const small = new TextIndex({ resultCache: { entries: 3 } });
+    small.addMany(items.slice(0, 500));
+    const bytes = small.toBytes();
+    const q = { query: shop.en.queries[0]!.text, k: 5 };
+    const loaded = TextIndex.fromBytes(bytes);
+    const off = TextIndex.fromBytes(bytes, { resultCache: false });
+    for (let i = 0; i < 3; i++) {
+      expect(loaded.search(q)).toEqual(small.search(q));
+      expect(off.search(q)).toEqual(small.search(q));
+    }
+    expect(loaded.cacheStats()).toMatchObject({ hits: 2, misses: 1 });
+    expect(off.cacheStats()).toMatchObject({ hits: 0, misses: 0 });
+    for (const other of shop.en.queries.slice(1, 6)) loaded.search({ query: other.text });
+    expect(loaded.cacheStats().entries).toBe(6); // the default size, not the saved index's 3
+  });
+
   it('refuses bad sizes with ERR_ARGUMENT', () => {
     expect(codeOf(() => new TextIndex({ resultCache: { entries: -1 } }))).toBe('ERR_ARGUMENT');
     expect(codeOf(() => new TextIndex({ resultCache: { documents: Number.NaN } }))).toBe('ERR_ARGUMENT');
