@@ -15,7 +15,7 @@ import { checkEvent, ProfileStore, type FoldInModel, type ProfileCatalog, type P
 import { validateIndexableItem, type SearchFilter } from '@souk/retrieval';
 import { modelCandidates, pickPopular, usesVector } from './candidates.js';
 import { execRecommend, execSearch, type RecommendExec, type SearchExec } from './exec.js';
-import { ReadRouter, type ReplicaState } from './reads.js';
+import { CacheTally, ReadRouter, type ReplicaState } from './reads.js';
 import { CatalogState, forwardingProfileCatalog, POPULARITY_TYPES } from './catalog.js';
 import { kernelInfo } from './kernel-info.js';
 import { EngineError, engineError } from './errors.js';
@@ -90,6 +90,8 @@ export class Engine {
   private readonly erased = new Map<string, number>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly reads: ReadRouter;
+  /** Result-cache counts of the event loop's text index (added when stats are read). */
+  private readonly localCacheTally = new CacheTally();
   private job: MutableJob | undefined;
   private jobDone: Promise<void> | undefined;
   private running: RunningJob | undefined;
@@ -757,7 +759,16 @@ export class Engine {
       backend: kernelInfo().backend,
       uptimeMs: Date.now() - this.openedAt,
       ...((this.options.readWorkers ?? 0) > 0 ? { reads: this.reads.stats() } : {}),
+      searchCache: this.searchCacheStats(),
     };
+  }
+
+  /** Result-cache hits and misses of the event loop's text index and the read workers'. */
+  private searchCacheStats(): { hits: number; misses: number } {
+    const index = this.catalog.textIndex;
+    this.localCacheTally.observe(index, index.cacheStats());
+    const workers = this.reads.cacheTally;
+    return { hits: this.localCacheTally.hits + workers.hits, misses: this.localCacheTally.misses + workers.misses };
   }
 
   /** Waits for in-flight writes, stops any retraining, closes the store. Idempotent. */

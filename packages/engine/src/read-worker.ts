@@ -9,9 +9,20 @@
 import { parentPort } from 'node:worker_threads';
 import { CatalogState } from './catalog.js';
 import { catalogVectorCandidates, execRecommend, execSearch } from './exec.js';
-import { compactRows, type FromWorker, type ReplicaState, type ToWorker } from './reads.js';
+import { CacheTally, compactRows, type FromWorker, type ReplicaState, type ToWorker } from './reads.js';
 
 let catalog = new CatalogState();
+// Result-cache counts not yet reported (each reply carries what grew since the last one).
+const tally = new CacheTally();
+let reported = { hits: 0, misses: 0 };
+
+function cacheDelta(): readonly [number, number] | undefined {
+  tally.observe(catalog.textIndex, catalog.textIndex.cacheStats());
+  const delta = [tally.hits - reported.hits, tally.misses - reported.misses] as const;
+  if (delta[0] === 0 && delta[1] === 0) return undefined;
+  reported = { hits: tally.hits, misses: tally.misses };
+  return delta;
+}
 
 function reset(state: ReplicaState): void {
   const next = new CatalogState();
@@ -24,7 +35,10 @@ function reset(state: ReplicaState): void {
 
 const port = parentPort;
 if (port) {
-  const reply = (m: FromWorker) => port.postMessage(m);
+  const reply = (m: FromWorker) => {
+    const cache = m.t === 'done' ? cacheDelta() : undefined;
+    port.postMessage(cache ? { ...m, cache } : m);
+  };
   const fail = (id: number, e: unknown) => {
     const err = e as { code?: unknown; message?: unknown };
     reply({ t: 'done', id, ok: false, error: { ...(typeof err?.code === 'string' ? { code: err.code } : {}), message: String(err?.message ?? e) } });

@@ -59,11 +59,40 @@ export function compactRows<T extends { items: ResultItem[] }>(result: T): Compa
   return { ...result, items: result.items.map((r) => ({ ...r, item: r.item.id })) };
 }
 
-/** Messages from a worker. */
+/** Messages from a worker (`cache`: result-cache hits and misses since the worker's last message, when any). */
 export type FromWorker =
   | { readonly t: 'ready' }
-  | { readonly t: 'done'; readonly id: number; readonly ok: true; readonly value: unknown }
-  | { readonly t: 'done'; readonly id: number; readonly ok: false; readonly error: { readonly code?: string; readonly message: string } };
+  | { readonly t: 'done'; readonly id: number; readonly ok: true; readonly value: unknown; readonly cache?: readonly [number, number] }
+  | { readonly t: 'done'; readonly id: number; readonly ok: false; readonly error: { readonly code?: string; readonly message: string }; readonly cache?: readonly [number, number] };
+
+/** Hits and misses of a text index's result cache (TextIndex.cacheStats). */
+interface CacheCounts {
+  readonly hits: number;
+  readonly misses: number;
+}
+
+/**
+ * Running totals of result-cache hits and misses over text indexes that come and go (a catalog
+ * reload replaces its index): each index's counts are added as they grow, from zero for a new one.
+ */
+export class CacheTally {
+  hits = 0;
+  misses = 0;
+  private last = new WeakMap<object, CacheCounts>();
+
+  /** Adds what `index` counted since it was last observed. */
+  observe(index: object, now: CacheCounts): void {
+    const before = this.last.get(index) ?? { hits: 0, misses: 0 };
+    this.add(now.hits - before.hits, now.misses - before.misses);
+    this.last.set(index, { hits: now.hits, misses: now.misses });
+  }
+
+  /** Adds counts (a worker's report). */
+  add(hits: number, misses: number): void {
+    if (hits > 0) this.hits += hits;
+    if (misses > 0) this.misses += misses;
+  }
+}
 
 interface Pending {
   readonly resolve: (value: unknown) => void;
@@ -83,6 +112,7 @@ class ReadWorker {
     url: URL,
     private readonly onDead: (w: ReadWorker, why: string) => void,
     private readonly view: (id: string) => ItemView | undefined,
+    private readonly tally: CacheTally,
   ) {
     this.worker = new Worker(fileURLToPath(url));
     this.worker.unref();
@@ -96,6 +126,7 @@ class ReadWorker {
       this.ready = true;
       return;
     }
+    if (m.cache) this.tally.add(m.cache[0], m.cache[1]);
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);
@@ -156,6 +187,8 @@ export class ReadRouter {
   private readonly workers: ReadWorker[] = [];
   private nextId = 1;
   private localServed = 0;
+  /** Result-cache hits and misses reported by the workers. */
+  readonly cacheTally = new CacheTally();
 
   /** `view`: an item's view from the event loop's catalog. */
   constructor(
@@ -175,7 +208,7 @@ export class ReadRouter {
         const at = this.workers.indexOf(dead);
         if (at >= 0) this.workers.splice(at, 1);
         this.logger.error({ why, left: this.workers.length }, 'a read worker died; its reads run elsewhere');
-      }, this.view);
+      }, this.view, this.cacheTally);
       w.post({ t: 'reset', state });
       this.workers.push(w);
     }

@@ -302,6 +302,11 @@ export interface EngineStats {
   readonly uptimeMs: number;
   /** With `readWorkers`: workers running and ready, reads each answered, reads answered on the event loop. */
   readonly reads?: ReadStats;
+  /**
+   * The text index's result cache (see `@souk/retrieval` `TextIndex`), over the event loop's index
+   * and every read worker's, since open: searches (and context queries) answered from it, and not.
+   */
+  readonly searchCache: { readonly hits: number; readonly misses: number };
 }
 
 /** Read workers' counters (see {@link EngineOptions.readWorkers}). */

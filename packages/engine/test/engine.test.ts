@@ -41,6 +41,12 @@ describe('engine over an in-memory store', () => {
     const explained = await engine.search(query.text, { k: 3, explain: true });
     const e = explained.items[0]!.explanation!;
     expect(Object.values(e).reduce((a, b) => a + b, 0)).toBeCloseTo(explained.items[0]!.score!, 6);
+    // The text index's result cache answers a repeat, and the engine counts it.
+    const before = engine.stats().searchCache;
+    const again = await engine.search(query.text, { k: 10, facets: { brands: true, categories: true } });
+    expect(again.items.map((r) => r.item.id)).toEqual(all.items.map((r) => r.item.id));
+    expect(again.facets).toEqual(all.facets);
+    expect(engine.stats().searchCache).toEqual({ hits: before.hits + 1, misses: before.misses });
   });
 
   it('personalises search for a user with a strong affinity', async () => {

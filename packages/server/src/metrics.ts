@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics (prom-client), one registry per app: HTTP requests by route and status,
  * latency histograms, events ingested and rejected, catalog and model gauges, retraining
- * durations, and the process metrics.
+ * durations, the search result cache's hits and misses, and the process metrics.
  * @packageDocumentation
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -62,6 +62,24 @@ export class ServerMetrics {
     gauge('souk_items', 'Items in the catalog', (e) => e.stats().items);
     gauge('souk_users', 'Users known', (e) => e.stats().users);
     gauge('souk_events', 'Events stored', (e) => e.stats().events);
+    // The engine's result-cache totals only grow; each scrape adds what grew since the last.
+    const cacheCounter = (name: string, help: string, read: (c: { hits: number; misses: number }) => number) => {
+      let seen = 0;
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const total = readSafely(() => read(engine.stats().searchCache));
+          if (total !== undefined && total > seen) {
+            this.inc(total - seen);
+            seen = total;
+          }
+        },
+      });
+    };
+    cacheCounter('souk_search_cache_hits_total', "Searches answered from the text index's result cache (all read workers)", (c) => c.hits);
+    cacheCounter('souk_search_cache_misses_total', "Searches the text index's result cache could not answer (all read workers)", (c) => c.misses);
     const metrics = this;
     new Gauge({
       name: 'souk_model_trained_timestamp_seconds',

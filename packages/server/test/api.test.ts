@@ -283,6 +283,10 @@ describe('admin and operations', () => {
 
   it('/metrics exposes request counters, latency histograms, ingest counters and the model', async () => {
     await call(url, 'GET', '/v1/search?q=phone');
+    // The same search twice: the second is answered from the read worker's result cache.
+    const before = server.engine.stats().searchCache;
+    await call(url, 'GET', '/v1/search?q=wireless%20phone');
+    await call(url, 'GET', '/v1/search?q=wireless%20phone');
     const r = await call(url, 'GET', '/metrics');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('text/plain');
@@ -298,6 +302,9 @@ describe('admin and operations', () => {
     expect(text).toMatch(/^souk_model_trained_timestamp_seconds\{model="[\w-]+",version="[^"]+"\} \d+/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(Number(/^souk_search_cache_hits_total (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/^souk_search_cache_misses_total (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(server.engine.stats().searchCache.hits).toBeGreaterThanOrEqual(before.hits + 1);
   });
 
   it('/docs/openapi.json is an OpenAPI 3.1 document listing every route, with resolvable references', async () => {
