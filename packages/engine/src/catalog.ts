@@ -56,6 +56,8 @@ export class CatalogState {
   private vectors: ItemVectors | undefined;
   private vectorIndex: IndexedItemVectors | undefined;
   private popularOrder: string[] | undefined;
+  /** The items' ids sorted (the tie order of {@link popularItems}); reset with the items. */
+  private idsSorted: string[] | undefined;
   private popularOrderAt = 0;
   private popularityChanged = false;
 
@@ -83,6 +85,7 @@ export class CatalogState {
     this.profileCatalog = ProfileCatalog.fromItems(this.items.values());
     this.rebuildRanking();
     this.popularOrder = undefined;
+    this.idsSorted = undefined;
   }
 
   /** Sets the item vectors of the live model (undefined: none) and rebuilds the ranking catalog. */
@@ -135,13 +138,16 @@ export class CatalogState {
    */
   popularItems(now = Date.now()): readonly string[] {
     if (!this.popularOrder || (this.popularityChanged && now - this.popularOrderAt >= POPULAR_REFRESH_MS)) {
-      const ids = [...this.items.keys()];
-      const counts = new Float64Array(ids.length);
-      for (let i = 0; i < ids.length; i++) counts[i] = this.popularity.get(ids[i]!) ?? 0;
-      const order = new Uint32Array(ids.length);
-      for (let i = 0; i < order.length; i++) order[i] = i;
-      order.sort((a, b) => counts[b]! - counts[a]! || (ids[a]! < ids[b]! ? -1 : ids[a]! > ids[b]! ? 1 : 0));
-      this.popularOrder = Array.from(order, (i) => ids[i]!);
+      // One numeric key per item, −count·n + (rank of its id), sorted natively: the comparator
+      // sort with string ties took ~190 ms at 100,000 items, stalling a read worker's queue.
+      const ids = (this.idsSorted ??= [...this.items.keys()].sort());
+      const n = ids.length;
+      const keys = new Float64Array(n);
+      for (let r = 0; r < n; r++) keys[r] = -(this.popularity.get(ids[r]!) ?? 0) * n + r;
+      keys.sort();
+      const order = new Array<string>(n);
+      for (let i = 0; i < n; i++) order[i] = ids[((keys[i]! % n) + n) % n]!;
+      this.popularOrder = order;
       this.popularOrderAt = now;
       this.popularityChanged = false;
     }

@@ -9,6 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import { CatalogState } from './catalog.js';
 import { catalogVectorCandidates, execRecommend, execSearch } from './exec.js';
+import { normOrderOf, FIRST_CHUNK } from './norm-order.js';
 import { CacheTally, compactRows, type FromWorker, type ReplicaState, type ToWorker } from './reads.js';
 
 let catalog = new CatalogState();
@@ -22,6 +23,12 @@ function cacheDelta(): readonly [number, number] | undefined {
   if (delta[0] === 0 && delta[1] === 0) return undefined;
   reported = { hits: tally.hits, misses: tally.misses };
   return delta;
+}
+
+/** Makes the vectors' norm order now (see norm-order.ts), on this thread, not on the first recommendation. */
+function prepareVectors(): void {
+  const v = catalog.itemVectors;
+  if (v && v.factors.rows > 2 * FIRST_CHUNK) normOrderOf(v.factors);
 }
 
 function reset(state: ReplicaState): void {
@@ -47,6 +54,7 @@ if (port) {
     switch (m.t) {
       case 'reset':
         reset(m.state);
+        prepareVectors();
         reply({ t: 'ready' });
         return;
       case 'items':
@@ -57,6 +65,7 @@ if (port) {
         return;
       case 'vectors':
         catalog.setItemVectors(m.vectors);
+        prepareVectors();
         return;
       case 'search':
         try {
