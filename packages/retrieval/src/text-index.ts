@@ -112,8 +112,8 @@ export interface TextIndexOptions {
   /** Extra words segmentation must keep whole, besides the catalog's brands and categories. */
   readonly protectedWords?: readonly string[];
   /**
-   * The cache of matched documents and their BM25F scores per query text, flags and filter
-   * (`false`: none). Default: 1,024 entries holding up to 1,000,000 documents in all (12 bytes
+   * The cache of matched documents and their BM25F scores per query text and flags, filters
+   * applied per request (`false`: none). Default: 1,024 entries holding up to 1,000,000 documents in all (12 bytes
    * each). See {@link TextIndex.search}.
    */
   readonly resultCache?: Partial<ResultCacheOptions> | false;
@@ -1048,18 +1048,31 @@ export class TextIndex {
     const useTypos = (request.typos ?? true) && this.options.typos.enabled;
     const useSynonyms = request.synonyms ?? true;
     const fallback = request.fallback ?? true;
-    const cacheKey = this.options.resultCache.entries > 0 ? JSON.stringify([text, truncated, useTypos, request.prefix ?? true, useSynonyms, fallback, request.filter ?? null], finiteKey) : undefined;
+    const prefix = request.prefix ?? true;
+    // The cache keeps the match of the text alone; a filter is applied to it per request (cheap
+    // next to scoring), so filtered searches share the entry of their text.
+    const cacheKey = this.options.resultCache.entries > 0 ? JSON.stringify([text, truncated, useTypos, prefix, useSynonyms, fallback]) : undefined;
     const cached = cacheKey === undefined ? undefined : this.cacheGet(cacheKey);
     let matched: Int32Array;
     let match: CachedMatch;
-    if (cached) {
-      match = cached;
-      const score = this.scratchScore;
-      for (let i = 0; i < cached.docs.length; i++) score[cached.docs[i]!] = cached.scores[i]!;
-      matched = cached.docs.slice(); // the page selection may sort it in place
+    if (cacheKey === undefined) {
+      ({ matched, match } = this.matchAndScore(query, text, truncated, useTypos, useSynonyms, fallback, prefix, test));
     } else {
-      ({ matched, match } = this.matchAndScore(query, text, truncated, useTypos, useSynonyms, fallback, request.prefix ?? true, test));
-      if (cacheKey !== undefined) this.cachePut(cacheKey, match);
+      if (cached) {
+        match = cached;
+        const score = this.scratchScore;
+        for (let i = 0; i < cached.docs.length; i++) score[cached.docs[i]!] = cached.scores[i]!;
+        matched = cached.docs.slice(); // filtering and the page selection work in place
+      } else {
+        ({ matched, match } = this.matchAndScore(query, text, truncated, useTypos, useSynonyms, fallback, prefix, undefined));
+        this.cachePut(cacheKey, match);
+      }
+      if (test) {
+        // The fallback drops terms in an order that does not depend on the filter, so the filtered
+        // answer is the cached one filtered, unless that leaves nothing and terms may be dropped.
+        matched = this.filterAndClear(matched, test);
+        if (matched.length === 0 && fallback && match.termNames.length > 1) ({ matched, match } = this.matchAndScore(query, text, truncated, useTypos, useSynonyms, fallback, prefix, test));
+      }
     }
     truncated ||= match.termsCut;
     const facets = this.countFacets(matched, facetRequest);
@@ -1376,11 +1389,6 @@ function sortFacets(list: FacetCount[]): FacetCount[] {
 }
 
 /** The first `limit` entries under `compare`: a full sort for small inputs, a bounded selection otherwise. */
-/** A JSON replacer that keeps ±Infinity and NaN apart (JSON writes them all as null). */
-function finiteKey(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isFinite(value) ? `#${value}` : value;
-}
-
 function selectPage(entries: Int32Array, limit: number, compare: (a: number, b: number) => number): number[] {
   if (entries.length <= limit * 4 || entries.length < 256) return Array.from(entries.sort(compare).subarray(0, limit));
   // Keep a sorted buffer of the best `limit`; insertion is O(limit) but only for entries that qualify.

@@ -28,6 +28,13 @@ function requests(): SearchRequest[] {
     if (i % 4 === 3) out.push({ query: `${q.text} zzqx`, k: 10 }); // the fallback drops a term
   });
   out.push({ query: 'runing shoes', k: 10 }, { query: 'running shoes ', k: 10, prefix: false });
+  // Filters over a shared text entry, some leaving nothing (then the fallback drops terms), and a
+  // filtered text that needed the fallback itself.
+  const brands = [...new Set(items.map((it) => it.brand).filter((b): b is string => !!b))].slice(0, 6);
+  for (const q of shop.en.queries.slice(0, 8)) {
+    for (const b of brands) out.push({ query: q.text, filter: { brand: b }, k: 10 });
+    out.push({ query: `${q.text} zzqx`, filter: { brand: brands[0]! }, k: 10 }, { query: q.text, filter: { brand: brands[1]! }, fallback: false, k: 10 });
+  }
   return out;
 }
 
@@ -47,6 +54,9 @@ describe('TextIndex result cache', () => {
   it('answers repeats exactly as an index without a cache, and counts its hits', () => {
     const [cached, plain] = both();
     const list = requests();
+    // The list reaches the fallback under a filter, both ways (filter empties the match; text needed it).
+    expect(list.some((r) => r.filter && r.query.endsWith('zzqx') && plain.search(r).droppedTerms.length > 0)).toBe(true);
+    expect(list.some((r) => r.filter && !r.query.endsWith('zzqx') && plain.search(r).droppedTerms.length > 0)).toBe(true);
     expectSame(cached, plain, list);
     const first = cached.cacheStats();
     expect(first.misses).toBeGreaterThan(0);
