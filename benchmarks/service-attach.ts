@@ -115,6 +115,7 @@ console.log(
 const pct = (c: number) => `${(c * 100).toFixed(0)}%`;
 if (cpu.server) console.log(`server CPU (of one core): ${pct(cpu.server.total)} — main thread ${pct(cpu.server.main)}, busiest other threads ${cpu.server.others.slice(0, 4).map(pct).join(', ')}`);
 if (cpu.loadGenerator) console.log(`load generator CPU: ${pct(cpu.loadGenerator.total)}`);
+console.log(`load generator event-loop delay: p99 ${paced.generatorLoopDelayMs.p99.toFixed(1)} ms, max ${paced.generatorLoopDelayMs.max.toFixed(1)} ms`);
 if (paced.errorMessages.length > 0) console.log(`errors: ${paced.errorMessages.slice(0, 5).join('; ')}`);
 const stamp = new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-');
 const outDir = join(here, 'results');

@@ -436,6 +436,7 @@ console.log(
   ]),
 );
 console.log(`read workers: ${JSON.stringify(readsAfterLoad ?? 'none')}`);
+console.log(`load generator event-loop delay during the paced window: p99 ${paced.generatorLoopDelayMs.p99.toFixed(1)} ms, max ${paced.generatorLoopDelayMs.max.toFixed(1)} ms (its lateness counts in the latencies)`);
 if (pacedCpu.server && pacedCpu.loadGenerator) {
   const pct = (c: number) => `${(c * 100).toFixed(0)}%`;
   const s = pacedCpu.server;

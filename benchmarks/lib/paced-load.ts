@@ -3,9 +3,11 @@
 // the request was due, not from when it could be sent, so a server that falls behind shows it in
 // the latencies instead of slowing the client down (the "coordinated omission" correction of
 // wrk2; autocannon's own rate limit sends each second's quota in a burst, which measures a
-// saturated server instead). Node's http client with a keep-alive pool of `connections` sockets;
-// requests due while every socket is busy wait in the pool, and that wait counts.
+// saturated server instead). Node's http client with a keep-alive pool of `connections` sockets,
+// all opened before the timing starts (GET /healthz on each) and used in turn; requests due
+// while every socket is busy wait in the pool, and that wait counts.
 import { Agent, request } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { routeDraw, summarize, type LatencySummary, type RouteSpec } from './http-load.js';
 
 /** Options of {@link runPaced}. */
@@ -50,13 +52,19 @@ export interface PacedResult {
   readonly errors: number;
   readonly errorMessages: string[];
   readonly perRoute: Record<string, PacedRouteResult>;
+  /** The load generator's event-loop delay over the run (its lateness is in the latencies too). */
+  readonly generatorLoopDelayMs: { readonly p99: number; readonly max: number };
 }
 
 /** Offers the weighted mix at `rate` requests/s for `seconds` and waits for every answer. */
 export async function runPaced(options: PacedOptions): Promise<PacedResult> {
   const draw = routeDraw(options.routes, options.seed ?? 1);
   const connections = options.connections ?? 64;
-  const agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+  // All `connections` sockets are opened before the timed window and kept busy in turn (fifo),
+  // as wrk2 and autocannon keep their connections: without it the window began with a burst of
+  // connection set-ups, and sockets a lifo pool left idle timed out and were reopened mid-run —
+  // seconds of requests queued for a socket, counted as server latency.
+  const agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections, scheduling: 'fifo', timeout: 120_000 });
   const base = new URL(options.url);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const times = new Map<string, number[]>(options.routes.map((r) => [r.name, []]));
@@ -108,6 +116,22 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
     });
   };
 
+  await Promise.all(
+    Array.from({ length: connections }, () =>
+      new Promise<void>((resolve) => {
+        const req = request({ agent, host: base.hostname, port: base.port, method: 'GET', path: '/healthz' }, (res) => {
+          res.resume();
+          res.on('end', () => resolve());
+        });
+        req.on('error', () => resolve());
+        req.end();
+      }),
+    ),
+  );
+  // The generator's own event-loop delay: a late loop sends late and reads answers late, and
+  // both count in the latencies (it shares the machine with the server).
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const start = performance.now();
   const scheduled = Math.round(options.rate * options.seconds);
   const interval = 1000 / options.rate;
@@ -128,6 +152,7 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
     tick();
   });
   await Promise.all([...inFlight]);
+  loopDelay.disable();
   const seconds = (performance.now() - start) / 1000;
   agent.destroy();
 
@@ -155,5 +180,6 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
     errors,
     errorMessages: [...errorMessages],
     perRoute,
+    generatorLoopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
   };
 }
