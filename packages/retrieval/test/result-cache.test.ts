@@ -109,7 +109,7 @@ describe('TextIndex result cache', () => {
     const first = index.search(r);
     const copy = structuredClone(first);
     first.hits.length = 0;
-    first.terms[0]!.matches.length = 0;
+    (first.terms[0]!.matches as unknown[]).length = 0;
     (first.droppedTerms as string[]).push('x');
     expect(index.search(r)).toEqual(copy);
   });
