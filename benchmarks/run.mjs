@@ -10,6 +10,7 @@
 //             (benchmarks/service.ts; --quick for a smoke run)
 //   reads     the engine's reads in-process with 0, 1 and 2 read workers (benchmarks/reads.ts;
 //             needs the service benchmark's built data directory)
+//   norm-order how much of the catalogue the norm-ordered recommendation scan scores (benchmarks/norm-order.ts)
 // Results go to benchmarks/results/ as JSON plus an SVG chart.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -27,6 +28,7 @@ const suites = {
   'service-attach': ['node', ['--import', 'tsx', join(here, 'service-attach.ts'), ...rest]],
   reads: ['node', ['--import', 'tsx', join(here, 'reads.ts'), ...rest]],
   startup: ['node', ['--import', 'tsx', join(here, 'startup.ts'), ...rest]],
+  'norm-order': ['node', ['--import', 'tsx', join(here, 'norm-order.ts'), ...rest]],
 };
 if (!suite || !suites[suite]) {
   process.stderr.write(`usage: pnpm bench <${Object.keys(suites).join('|')}> [options]\n`);

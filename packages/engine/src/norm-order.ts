@@ -4,7 +4,8 @@
  * norms only fall from there. Matrix factorisation gives popular items long vectors (the norms
  * of the service benchmark's ALS item factors span 17 to 0.15, a tenth of them above 1.7), so a
  * user's top 100–200 are found after a fifth to a third of the catalogue (measured over 300
- * users of that model: p50 18% for k = 110, 27% for k = 200; p90 26% and 35%). Same answers as
+ * users of that model: p50 18% for k = 110, 27% for k = 200; p90 26% and 35%; `pnpm bench
+ * norm-order`). Same answers as
  * one scan over all items: the same kernel scores the items (chunks start at multiples of 16
  * items, so whole SIMD blocks stay whole; only the last n mod 16 positions, the shortest vectors,
  * are scored by the scalar tail instead of the block path, a difference of float32 rounding),
