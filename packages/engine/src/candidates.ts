@@ -10,7 +10,7 @@ import type { ItemRecord } from '@souk/data';
 import type { Candidate } from '@souk/ranking';
 import type { CatalogState, IndexedItemVectors } from './catalog.js';
 import { kernelInfo } from './kernel-info.js';
-import { FIRST_CHUNK, normOrderedTopK, normOrderOf } from './norm-order.js';
+import { normOrderedTopK, normOrderOf, usesNormOrder } from './norm-order.js';
 import type { LiveModel } from './model-files.js';
 import type { UserVector } from './personal.js';
 
@@ -101,7 +101,7 @@ export async function vectorCandidates(
   }
   seenIdx.sort((a, b) => a - b);
   const want = Math.min(kernelInfo().maxK, items.ids.length, RECOMMEND_CANDIDATES + seenIdx.length);
-  if (kernelInfo().backend.startsWith('cpu') && items.factors.rows > 2 * FIRST_CHUNK) {
+  if (usesNormOrder(items.factors)) {
     // On the CPU a long catalogue is scanned longest vectors first, until the rest cannot win.
     const top = await normOrderedTopK(normOrderOf(items.factors), vector, want, Int32Array.from(seenIdx), allowSet, sync, kernelInfo().maxK);
     return collect(items.ids, top.indices, top.scores, admissible);

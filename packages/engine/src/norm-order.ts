@@ -17,6 +17,7 @@
  * @packageDocumentation
  */
 import { topK, topKSync, type ItemBitset, type Matrix } from '@souk/kernels';
+import { kernelInfo } from './kernel-info.js';
 
 /** Item vectors in order of decreasing norm. */
 export interface NormOrder {
@@ -39,6 +40,14 @@ export const FIRST_CHUNK = 8192;
 const BOUND_MARGIN = 1e-4;
 
 const orders = new WeakMap<Float32Array, NormOrder>();
+
+/**
+ * Whether a vector matrix is scanned in norm order: on the CPU backend (a GPU scans everything
+ * faster than the chunks would pay off), past two first chunks.
+ */
+export function usesNormOrder(factors: Matrix): boolean {
+  return factors.rows > 2 * FIRST_CHUNK && kernelInfo().backend.startsWith('cpu');
+}
 
 /** The norm order of a matrix (made on first use, then kept with the matrix's data). */
 export function normOrderOf(factors: Matrix): NormOrder {

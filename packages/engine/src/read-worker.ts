@@ -9,7 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import { CatalogState } from './catalog.js';
 import { catalogVectorCandidates, execRecommend, execSearch } from './exec.js';
-import { normOrderOf, FIRST_CHUNK } from './norm-order.js';
+import { normOrderOf, usesNormOrder } from './norm-order.js';
 import { CacheTally, compactRows, type FromWorker, type ReplicaState, type ToWorker } from './reads.js';
 
 let catalog = new CatalogState();
@@ -28,7 +28,7 @@ function cacheDelta(): readonly [number, number] | undefined {
 /** Makes the vectors' norm order now (see norm-order.ts), on this thread, not on the first recommendation. */
 function prepareVectors(): void {
   const v = catalog.itemVectors;
-  if (v && v.factors.rows > 2 * FIRST_CHUNK) normOrderOf(v.factors);
+  if (v && usesNormOrder(v.factors)) normOrderOf(v.factors);
 }
 
 function reset(state: ReplicaState): void {

@@ -138,6 +138,8 @@ export interface ResultCacheStats {
 }
 
 /** What the result cache keeps of a search: everything that does not depend on popularity or the page. */
+const EMPTY_DOCS = new Int32Array(0);
+
 interface CachedMatch {
   readonly docs: Int32Array;
   readonly scores: Float64Array;
@@ -383,6 +385,8 @@ function resolveOptions(options: TextIndexOptions): ResolvedOptions {
   const resultCache: ResultCacheOptions = options.resultCache === false ? { entries: 0, documents: 0 } : { entries: 1024, documents: 1_000_000, ...options.resultCache };
   checkFiniteInRange(resultCache.entries, 'an integer in [0, 1000000]', 'resultCache.entries', 0, 1_000_000);
   checkFiniteInRange(resultCache.documents, 'an integer in [0, 1e9]', 'resultCache.documents', 0, 1e9);
+  if (!Number.isInteger(resultCache.entries)) throw invalidParameter('ERR_ARGUMENT', 'an integer in [0, 1000000]', 'resultCache.entries', resultCache.entries);
+  if (!Number.isInteger(resultCache.documents)) throw invalidParameter('ERR_ARGUMENT', 'an integer in [0, 1e9]', 'resultCache.documents', resultCache.documents);
   return { bm25f, typos, prefix, synonyms, protectedWords, resultCache };
 }
 
@@ -595,9 +599,9 @@ export class TextIndex {
     return hit;
   }
 
-  private cachePut(key: string, entry: CachedMatch): void {
+  private cachePut(key: string, entry: CachedMatch, matched: number): void {
     const { entries, documents } = this.options.resultCache;
-    if (entries === 0 || entry.docs.length > documents / 4) return;
+    if (entries === 0 || matched > documents / 4) return;
     for (const [oldKey, old] of this.cache) {
       if (this.cache.size < entries && this.cacheDocs + entry.docs.length <= documents) break;
       this.cache.delete(oldKey);
@@ -1056,7 +1060,7 @@ export class TextIndex {
     let matched: Int32Array;
     let match: CachedMatch;
     if (cacheKey === undefined) {
-      ({ matched, match } = this.matchAndScore(query, text, truncated, useTypos, useSynonyms, fallback, prefix, test));
+      ({ matched, match } = this.matchAndScore(query, text, truncated, useTypos, useSynonyms, fallback, prefix, test, false));
     } else {
       if (cached) {
         match = cached;
@@ -1064,14 +1068,14 @@ export class TextIndex {
         for (let i = 0; i < cached.docs.length; i++) score[cached.docs[i]!] = cached.scores[i]!;
         matched = cached.docs.slice(); // filtering and the page selection work in place
       } else {
-        ({ matched, match } = this.matchAndScore(query, text, truncated, useTypos, useSynonyms, fallback, prefix, undefined));
-        this.cachePut(cacheKey, match);
+        ({ matched, match } = this.matchAndScore(query, text, truncated, useTypos, useSynonyms, fallback, prefix, undefined, true));
+        this.cachePut(cacheKey, match, matched.length);
       }
       if (test) {
         // The fallback drops terms in an order that does not depend on the filter, so the filtered
         // answer is the cached one filtered, unless that leaves nothing and terms may be dropped.
         matched = this.filterAndClear(matched, test);
-        if (matched.length === 0 && fallback && match.termNames.length > 1) ({ matched, match } = this.matchAndScore(query, text, truncated, useTypos, useSynonyms, fallback, prefix, test));
+        if (matched.length === 0 && fallback && match.termNames.length > 1) ({ matched, match } = this.matchAndScore(query, text, truncated, useTypos, useSynonyms, fallback, prefix, test, false));
       }
     }
     truncated ||= match.termsCut;
@@ -1105,7 +1109,7 @@ export class TextIndex {
    * The documents that match a query text and pass the filter, with their BM25F scores in
    * `scratchScore` (the caller clears them), and what the result cache keeps of them.
    */
-  private matchAndScore(query: string, text: string, truncatedText: boolean, useTypos: boolean, useSynonyms: boolean, fallback: boolean, prefix: boolean, test: ((doc: number) => boolean) | undefined): { matched: Int32Array; match: CachedMatch } {
+  private matchAndScore(query: string, text: string, truncatedText: boolean, useTypos: boolean, useSynonyms: boolean, fallback: boolean, prefix: boolean, test: ((doc: number) => boolean) | undefined, forCache: boolean): { matched: Int32Array; match: CachedMatch } {
     let truncated = truncatedText;
     let terms = [...new Set(this.analyzer.analyzeQuery(text))];
     if (terms.length === 0) throw invalidParameter('ERR_EMPTY_QUERY', 'a query with at least one letter or digit', 'query', query);
@@ -1135,7 +1139,9 @@ export class TextIndex {
         if (matched.length > 0) break;
       }
     }
-    const docs = matched.slice();
+    // The documents and scores are copied only for an entry the cache will keep (cachePut's bound).
+    const keep = forCache && matched.length <= this.options.resultCache.documents / 4;
+    const docs = keep ? matched.slice() : EMPTY_DOCS;
     const scores = new Float64Array(docs.length);
     for (let i = 0; i < docs.length; i++) scores[i] = this.scratchScore[docs[i]!]!;
     const match: CachedMatch = {

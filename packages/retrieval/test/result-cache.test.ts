@@ -162,5 +162,6 @@ describe('TextIndex result cache', () => {
   it('refuses bad sizes with ERR_ARGUMENT', () => {
     expect(codeOf(() => new TextIndex({ resultCache: { entries: -1 } }))).toBe('ERR_ARGUMENT');
     expect(codeOf(() => new TextIndex({ resultCache: { documents: Number.NaN } }))).toBe('ERR_ARGUMENT');
+    expect(codeOf(() => new TextIndex({ resultCache: { entries: 2.5 } }))).toBe('ERR_ARGUMENT');
   });
 });
