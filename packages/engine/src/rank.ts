@@ -49,9 +49,10 @@ export function rankCandidates(request: EngineRankRequest): ResultItem[] {
       ...(options.rules !== undefined ? { rules: options.rules } : {}),
     }),
   );
-  const rowOf = new Map(result.features.items.map((id, r) => [id, r]));
+  let rowOf: Map<string, number> | undefined;
   const scorer = ranker.scorerFor(query !== undefined ? { query } : {});
   const explain = (item: string): Record<string, number> | undefined => {
+    rowOf ??= new Map(result.features.items.map((id, r) => [id, r]));
     const r = rowOf.get(item);
     if (r === undefined) return undefined;
     const f = result.features;

@@ -101,13 +101,19 @@ export class RankingCatalog {
       this.itemVectors = factors;
     }
     let index = 0;
+    // One path array (and one joined string) per category: a request's candidates share a few
+    // categories, and user signals can cache per path by identity (see UserSignals).
+    const paths = new Map<string, { path: readonly string[]; category: string }>();
     for (const it of items) {
       const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+      const key = it.categoryPath.join('\u0000');
+      let shared = paths.get(key);
+      if (!shared) paths.set(key, (shared = { path: Object.freeze([...it.categoryPath]), category: it.categoryPath.join('/') }));
       this.byId.set(it.id, {
         id: it.id,
         index: index++,
-        path: it.categoryPath,
-        category: it.categoryPath.join('/'),
+        path: shared.path,
+        category: shared.category,
         brand: it.brand,
         price: it.price,
         margin: num(it.attributes?.['margin']),
@@ -196,15 +202,26 @@ export function priceFit(price: number | undefined, range: PreferredRange | unde
  * non-finite text score, margin or boost.
  */
 export function extractFeatures(catalog: RankingCatalog, user: UserSignals | undefined, candidates: readonly Candidate[], options: FeatureOptions = {}): FeatureMatrix {
+  return featureRows(catalog, user, candidates, options).matrix;
+}
+
+/** {@link extractFeatures} and each candidate's catalog facts (one lookup per candidate). @internal */
+export function featureRows(
+  catalog: RankingCatalog,
+  user: UserSignals | undefined,
+  candidates: readonly Candidate[],
+  options: FeatureOptions & { readonly latent?: boolean } = {},
+): { readonly matrix: FeatureMatrix; readonly facts: readonly RankingItem[] } {
   if (!Array.isArray(candidates)) throw rankingError('ERR_ARGUMENT', 'an array of candidates', 'candidates', candidates);
   const now = options.now ?? Date.now();
   if (typeof now !== 'number' || !Number.isFinite(now)) throw rankingError('ERR_NON_FINITE', 'a finite time in ms', 'now', now);
   const cols = FEATURE_NAMES.length;
   const data = new Float64Array(candidates.length * cols);
   const items: string[] = [];
+  const facts: RankingItem[] = [];
   const latent = user?.latentVector?.();
   const vectors = catalog.itemVectors;
-  const useLatent = latent !== undefined && vectors !== undefined && latent.length === vectors.cols;
+  const useLatent = options.latent !== false && latent !== undefined && vectors !== undefined && latent.length === vectors.cols;
   let maxText = 0;
   for (const c of candidates) {
     const t = c.textScore ?? 0;
@@ -217,6 +234,7 @@ export function extractFeatures(catalog: RankingCatalog, user: UserSignals | und
     if (typeof c !== 'object' || c === null) throw rankingError('ERR_ARGUMENT', 'a candidate {item, textScore?}', `candidates[${r}]`, c);
     const item = catalog.require(c.item);
     items.push(item.id);
+    facts.push(item);
     const o = r * cols;
     data[o] = (c.textScore ?? 0) * textScale;
     if (useLatent && item.vectorRow >= 0) {
@@ -238,7 +256,7 @@ export function extractFeatures(catalog: RankingCatalog, user: UserSignals | und
     data[o + 7] = margin;
     data[o + 8] = boost;
   }
-  return { names: FEATURE_NAMES, rows: candidates.length, cols, data, items };
+  return { matrix: { names: FEATURE_NAMES, rows: candidates.length, cols, data, items }, facts };
 }
 
 /** Rows of several feature matrices (same names) stacked into one. */

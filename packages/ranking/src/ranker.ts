@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { rankingError } from './errors.js';
-import { extractFeatures, FEATURE_NAMES, type Candidate, type FeatureMatrix, type RankingCatalog, type UserSignals } from './features.js';
+import { extractFeatures, featureRows, FEATURE_NAMES, type Candidate, type FeatureMatrix, type RankingCatalog, type UserSignals } from './features.js';
 import { LinearScorer, RANKER_FORMAT, RANKER_VERSION, type ScorerJson } from './linear.js';
 import { selectTop, type SelectedItem, type SelectOptions } from './select.js';
 
@@ -64,7 +64,10 @@ export interface RankRequest extends Omit<SelectOptions, 'k'> {
 export interface RankResult {
   /** The selected items, in order. */
   readonly items: SelectedItem[];
-  /** Feature rows of all candidates (candidate order). */
+  /**
+   * Feature rows of all candidates (candidate order). The `latent` column is 0 when the scorer
+   * weighs it 0 (it is not computed); {@link Ranker.features} computes every column.
+   */
   readonly features: FeatureMatrix;
   /** Score of each candidate (candidate order). */
   readonly scores: Float64Array;
@@ -134,12 +137,17 @@ export class Ranker {
   /** Features → scores → selection. */
   rank(request: RankRequest): RankResult {
     if (typeof request !== 'object' || request === null) throw rankingError('ERR_ARGUMENT', 'a request object', 'request', request);
-    const features = this.features(request);
-    const scores = this.scorerFor(request).score(features);
-    const scored = request.candidates.map((c, r) => {
-      const item = this.catalog.require(c.item);
-      const path = this.categoryDepth === undefined ? item.path : item.path.slice(0, this.categoryDepth);
-      return { item: c.item, score: scores[r]!, category: path.join('/'), ...(item.brand !== undefined ? { brand: item.brand } : {}) };
+    const scorer = this.scorerFor(request);
+    // The latent column costs a dot product per candidate (a cache miss on the item's vector);
+    // a scorer that weighs it 0 (the engine's recommendations) gets 0 there instead.
+    const at = scorer.features.indexOf('latent');
+    const latent = at >= 0 && scorer.weights[at] !== 0;
+    const { matrix: features, facts } = featureRows(this.catalog, request.user, request.candidates, { latent, ...(request.now === undefined ? {} : { now: request.now }) });
+    const scores = scorer.score(features);
+    const depth = this.categoryDepth;
+    const scored = facts.map((item, r) => {
+      const category = depth === undefined || item.path.length <= depth ? item.category : item.path.slice(0, depth).join('/');
+      return { item: item.id, score: scores[r]!, category, ...(item.brand !== undefined ? { brand: item.brand } : {}) };
     });
     const items = selectTop(scored, { ...request, k: request.k ?? 10 });
     return { items, features, scores };

@@ -174,25 +174,29 @@ export function selectTop(candidates: readonly ScoredCandidate[], options: Selec
   const seen = new Set<string>();
   const pool: Entry[] = [];
   const scoreOf = new Map<string, number>();
-  candidates.forEach((c, index) => {
+  for (let index = 0; index < candidates.length; index++) {
+    const c = candidates[index]!;
     if (typeof c !== 'object' || c === null || typeof c.item !== 'string') throw rankingError('ERR_ARGUMENT', 'a candidate {item, score}', `candidates[${index}]`, c);
     if (typeof c.score !== 'number' || !Number.isFinite(c.score)) throw rankingError('ERR_NON_FINITE', 'a finite score', `score of ${c.item}`, c.score);
     if (seen.has(c.item)) throw rankingError('ERR_DUPLICATE', 'each item once among the candidates', 'candidates item', c.item);
     seen.add(c.item);
-    scoreOf.set(c.item, c.score);
-    if (excluded.has(c.item) || pinned.has(c.item)) return;
+    if (pinned.size > 0) scoreOf.set(c.item, c.score);
+    if (excluded.has(c.item) || pinned.has(c.item)) continue;
     pool.push({ c, index: pool.length });
-  });
+  }
   const ordered = order(pool, options);
-  const head = diversify(ordered.filter((e) => !buried.has(e.c.item)), options.diversity, options.k);
-  const tail = ordered.filter((e) => buried.has(e.c.item));
-  const list: Array<Omit<SelectedItem, 'position'>> = [
-    ...head.map((e) => ({ item: e.c.item, score: e.c.score, ...(e.probability !== undefined ? { probability: e.probability } : {}), reason: 'ranked' as const })),
-    ...tail.map((e) => ({ item: e.c.item, score: e.c.score, ...(e.probability !== undefined ? { probability: e.probability } : {}), reason: 'buried' as const })),
-  ];
+  const head = diversify(buried.size === 0 ? ordered : ordered.filter((e) => !buried.has(e.c.item)), options.diversity, options.k);
+  const tail = buried.size === 0 ? [] : ordered.filter((e) => buried.has(e.c.item));
+  // Only the first k can be returned, and pins only push entries later: build no more.
+  const row = (e: Entry, reason: 'ranked' | 'buried'): Omit<SelectedItem, 'position'> => ({ item: e.c.item, score: e.c.score, ...(e.probability !== undefined ? { probability: e.probability } : {}), reason });
+  const list: Array<Omit<SelectedItem, 'position'>> = [];
+  for (let i = 0; i < head.length && list.length < options.k; i++) list.push(row(head[i]!, 'ranked'));
+  for (let i = 0; i < tail.length && list.length < options.k; i++) list.push(row(tail[i]!, 'buried'));
   for (const p of pins) {
     if (excluded.has(p.item)) continue;
     list.splice(Math.min(p.position - 1, list.length), 0, { item: p.item, score: scoreOf.get(p.item), reason: 'pinned' });
   }
-  return list.slice(0, options.k).map((e, i) => ({ ...e, position: i + 1 }));
+  const out: SelectedItem[] = [];
+  for (let i = 0; i < list.length && i < options.k; i++) out.push({ ...list[i]!, position: i + 1 });
+  return out;
 }

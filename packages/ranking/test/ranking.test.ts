@@ -219,6 +219,36 @@ describe('selection', () => {
     expect(codeOf(() => selectTop(list, { k: 1, mode: 'sample', temperature: 0 }))).toBe('ERR_ARGUMENT');
   });
 
+  it('matches a plain full-list reference on random rules and k (only the first k are built)', () => {
+    // The reference: every candidate in order, buried last, pins spliced in, then the first k.
+    const reference = (cands: typeof list, k: number, rules: { pin: Array<{ item: string; position: number }>; bury: string[]; exclude: string[] }) => {
+      const pinnedIds = new Set(rules.pin.map((p) => p.item));
+      const pool = cands.filter((x) => !rules.exclude.includes(x.item) && !pinnedIds.has(x.item));
+      const order = pool.map((x, i) => ({ x, i })).sort((a, b) => b.x.score - a.x.score || a.i - b.i).map((e) => e.x);
+      const rows: Array<{ item: string; reason: string; score: number | undefined }> = [
+        ...order.filter((x) => !rules.bury.includes(x.item)).map((x) => ({ item: x.item, reason: 'ranked', score: x.score })),
+        ...order.filter((x) => rules.bury.includes(x.item)).map((x) => ({ item: x.item, reason: 'buried', score: x.score })),
+      ];
+      for (const p of [...rules.pin].sort((a, b) => a.position - b.position)) {
+        if (rules.exclude.includes(p.item)) continue;
+        rows.splice(Math.min(p.position - 1, rows.length), 0, { item: p.item, reason: 'pinned', score: cands.find((x) => x.item === p.item)?.score });
+      }
+      return rows.slice(0, k).map((r, i) => ({ ...r, position: i + 1 }));
+    };
+    const rand = seededRandom(11);
+    for (let t = 0; t < 300; t++) {
+      const n = Math.floor(rand() * 12);
+      const cands = Array.from({ length: n }, (_, i) => c(`i${i}`, Math.floor(rand() * 5), 'A'));
+      const some = (p: number) => cands.filter(() => rand() < p).map((x) => x.item);
+      const positions = [...new Set(Array.from({ length: Math.floor(rand() * 3) }, () => 1 + Math.floor(rand() * (n + 4))))];
+      const pinItems = [...some(0.15), 'extra'].slice(0, positions.length);
+      const rules = { pin: pinItems.map((item, j) => ({ item, position: positions[j]! })), bury: some(0.2), exclude: some(0.1) };
+      const k = 1 + Math.floor(rand() * (n + 3));
+      const got = selectTop(cands, { k, rules }).map((r) => ({ item: r.item, reason: r.reason, score: r.score, position: r.position }));
+      expect(got).toEqual(reference(cands, k, rules));
+    }
+  });
+
   it('softmax mode keeps the top order and attaches the softmax probabilities', () => {
     const r = selectTop(list, { k: 6, mode: 'softmax', temperature: 2 });
     expect(ids(r)).toEqual(ids(selectTop(list, { k: 6 })));
@@ -273,6 +303,38 @@ describe('Ranker', () => {
     expect(codeOf(() => restored.loadWeights('[')) ).toBe('ERR_FORMAT');
     const sampled = both.rank({ user: profiles.get('u'), candidates, k: 3, mode: 'sample', seed: 1, temperature: 0.3, now: T });
     expect(sampled.items.every((x) => x.probability! > 0)).toBe(true);
+  });
+
+  it('skips the latent column only for a scorer that weighs it 0, with the same scores', () => {
+    const rand = seededRandom(5);
+    const factors = matrix(Float32Array.from({ length: items.length * 3 }, () => rand() - 0.5), items.length, 3);
+    const catalog = new RankingCatalog(items, { itemVectors: { ids: items.map((i) => i.id), factors } });
+    const user: UserSignals = { latentVector: () => Float32Array.from([0.3, -1, 2]), categoryAffinity: (path) => (path[1] === 'Grocery' ? 0.7 : 0.2) };
+    const candidates = items.map((i, r) => ({ item: i.id, textScore: r % 3 }));
+    const noLatent = LinearScorer.manual(FEATURE_NAMES, { text: 1, latent: 0, category: 0.5, popularity: 0.1 });
+    const r = new Ranker({ catalog, scorer: noLatent }).rank({ user, candidates, k: 5, now: T });
+    const full = new Ranker({ catalog, scorer: noLatent }).features({ user, candidates, now: T });
+    const latentAt = FEATURE_NAMES.indexOf('latent');
+    expect(Array.from({ length: full.rows }, (_, i) => full.data[i * full.cols + latentAt]).some((x) => x !== 0)).toBe(true);
+    expect(Array.from({ length: r.features.rows }, (_, i) => r.features.data[i * r.features.cols + latentAt]).every((x) => x === 0)).toBe(true);
+    expect(Array.from(r.scores)).toEqual(Array.from(noLatent.score(full)));
+    // A scorer that uses it gets it.
+    const withLatent = new Ranker({ catalog, scorer: LinearScorer.manual(FEATURE_NAMES, { latent: 1 }) }).rank({ user, candidates, k: 12, now: T });
+    expect(Array.from(withLatent.features.data)).toEqual(Array.from(full.data));
+    expect(withLatent.items.map((x) => x.item)).toEqual(orderByScore(Array.from({ length: full.rows }, (_, i) => full.data[i * full.cols + latentAt]!)).map((i) => items[i]!.id));
+  });
+
+  it('limits categories at the diversity depth from shared category paths', () => {
+    const deep = [
+      ...Array.from({ length: 4 }, (_, i) => item(`x${i}`, ['All', 'Electronics', i % 2 ? 'Phones' : 'Tablets'], 'B', 10)),
+      ...Array.from({ length: 2 }, (_, i) => item(`y${i}`, ['All', 'Grocery'], 'B', 10)),
+    ];
+    const catalog = new RankingCatalog(deep);
+    const candidates = deep.map((i, r) => ({ item: i.id, textScore: 10 - r }));
+    const scorer = LinearScorer.manual(FEATURE_NAMES, { text: 1 });
+    const top = (depth?: number) => new Ranker({ catalog, scorer, ...(depth ? { diversityCategoryDepth: depth } : {}) }).rank({ candidates, k: 4, diversity: { maxPerCategory: 1 }, now: T }).items.map((x) => x.item);
+    expect(top()).toEqual(['x0', 'x1', 'y0', 'x2']);
+    expect(top(2)).toEqual(['x0', 'y0', 'x1', 'x2']);
   });
 });
 
