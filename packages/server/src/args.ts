@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseKeyEntry, parseKeyList, type ApiKeyDigest, type ApiKeyPlain } from './auth.js';
 import { ServerError } from './errors.js';
-import type { LogLevel, ServerOptions } from './options.js';
+import { DEFAULT_HEAP_GROWTH_PERCENT, type LogLevel, type ServerOptions } from './options.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -27,6 +27,9 @@ export const SERVER_USAGE = `Usage: souk-server --data-dir <dir> [options]
   --read-workers <n|auto>       worker threads answering search and recommend, each with a copy of
                                 the catalog state (default auto: one per core, at most 4, none on one
                                 core; 0: all on the event loop; or SOUK_READ_WORKERS)
+  --heap-growth <percent>       old-generation headroom between full garbage collections (default
+                                200: the heap may reach 3x its live size; 0: V8's adaptive factor;
+                                or SOUK_HEAP_GROWTH). Fewer full collections, fewer latency spikes
   -h, --help                    this text
 
 Prints "souk server listening on http://host:port" when ready; SIGTERM/SIGINT shut down gracefully.`;
@@ -52,7 +55,7 @@ export function autoReadWorkers(cores = availableParallelism()): number {
 /**
  * Parses `souk-server` flags (see {@link SERVER_USAGE}) and the environment variables
  * `SOUK_DATA_DIR`, `SOUK_API_KEYS`, `SOUK_API_KEY_HASHES`, `SOUK_PSEUDONYMIZE_SECRET`,
- * `SOUK_READ_WORKERS`.
+ * `SOUK_READ_WORKERS`, `SOUK_HEAP_GROWTH`.
  * Flags win over the environment for single values; keys from both are combined.
  * @throws ServerError `ERR_CONFIG` for unknown flags or bad values.
  */
@@ -74,6 +77,7 @@ export function parseServerArgs(argv: readonly string[], env: Readonly<Record<st
         'body-limit': { type: 'string' },
         'log-level': { type: 'string' },
         'read-workers': { type: 'string' },
+        'heap-growth': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -95,8 +99,12 @@ export function parseServerArgs(argv: readonly string[], env: Readonly<Record<st
   const workers = values['read-workers'] ?? env.SOUK_READ_WORKERS ?? 'auto';
   const readWorkers = workers === 'auto' ? autoReadWorkers() : integer(workers, '--read-workers', 0, 64);
 
+  const growth = values['heap-growth'] ?? env.SOUK_HEAP_GROWTH;
+  const heapGrowthPercent = growth === undefined ? DEFAULT_HEAP_GROWTH_PERCENT : integer(growth, '--heap-growth', 0, 1000);
+
   const options: ServerOptions = {
     dataDir,
+    heapGrowthPercent,
     engine: { readWorkers },
     host: values.host ?? '127.0.0.1',
     port: values.port === undefined ? 8080 : integer(values.port, '--port', 0, 65535),

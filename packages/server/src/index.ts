@@ -10,6 +10,6 @@ export { autoReadWorkers, parseServerArgs, SERVER_USAGE, type ParsedServerArgs }
 export { ApiKeyring, hashApiKey, API_KEY_SCOPES, type ApiKeyScope, type ApiKeyDigest, type ApiKeyPlain } from './auth.js';
 export { createLogger, redactUserIds, type LoggerOptions } from './logging.js';
 export { ServerError, type ServerErrorCode, type ErrorBody } from './errors.js';
-export { DEFAULT_BODY_LIMIT, type AppOptions, type ServerOptions, type LogLevel } from './options.js';
+export { DEFAULT_BODY_LIMIT, DEFAULT_HEAP_GROWTH_PERCENT, type AppOptions, type ServerOptions, type LogLevel } from './options.js';
 export { MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MAX_BATCH } from './schemas.js';
 export type { SoukApp, RouteScope } from './context.js';

@@ -54,7 +54,24 @@ export interface ServerOptions extends AppOptions {
   readonly shutdownTimeoutMs?: number;
   /** Called with the exit code once a signal-initiated shutdown is done (default `process.exit`). */
   readonly exit?: (code: number) => void;
+  /**
+   * Old-generation headroom, in percent: after each full garbage collection V8 lets the heap grow
+   * to (1 + p/100) × the live size before the next one (V8's `--heap-growing-percent`, set for
+   * the whole process, read workers included, before the engine opens). Undefined or 0: V8's own
+   * adaptive factor. `souk-server` and `souk serve` use {@link DEFAULT_HEAP_GROWTH_PERCENT}.
+   */
+  readonly heapGrowthPercent?: number;
 }
+
+/**
+ * The servers' default heap headroom: 200% (the heap may reach 3× its live size between full
+ * collections). With V8's adaptive factor (1.2–1.5× on the benchmark's ~300 MB event-loop heap)
+ * a full collection came every ~20 s under load, and its concurrent marking (4 helper threads
+ * for ~0.5 s) took the 2-core machine's CPU from the requests: the paced p99 at 1,000 req/s was
+ * 63–108 ms against 15–19 ms with 200% (`pnpm bench service-attach`, benchmarks/README.md).
+ * The price is memory: up to ~3× the live heap per thread.
+ */
+export const DEFAULT_HEAP_GROWTH_PERCENT = 200;
 
 /** Default body limit: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;

@@ -3,6 +3,7 @@
  * gracefully on SIGTERM / SIGINT (stop accepting, drain in-flight requests, flush the engine).
  * @packageDocumentation
  */
+import { setFlagsFromString } from 'node:v8';
 import { Engine } from '@souk/engine';
 import { createApp, markClosing } from './app.js';
 import type { SoukApp } from './context.js';
@@ -35,6 +36,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServerError('ERR_CONFIG', `Expected a port in 0..65535 for port but received ${port}`);
+  const growth = options.heapGrowthPercent;
+  if (growth !== undefined && (!Number.isInteger(growth) || growth < 0 || growth > 1000)) throw new ServerError('ERR_CONFIG', `Expected an integer in 0..1000 for heapGrowthPercent but received ${growth}`);
+  // Before the engine opens: its loading collections and the read workers' heaps then use it too.
+  if (growth) setFlagsFromString(`--heap-growing-percent=${growth}`);
   const pseudonymized = options.pseudonymized ?? options.pseudonymizeSecret !== undefined;
   const logger = options.logger ?? createLogger({ ...options, pseudonymized });
   const engine = await Engine.open({

@@ -1,7 +1,7 @@
 // API keys: digests only, scopes, constant-time comparison; write and admin routes refuse a
 // missing (401) or wrong (403) key; read routes can be locked; the flag parser.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKeyring, autoReadWorkers, hashApiKey, parseServerArgs } from '@souk/server';
+import { ApiKeyring, autoReadWorkers, DEFAULT_HEAP_GROWTH_PERCENT, hashApiKey, parseServerArgs, startServer } from '@souk/server';
 import { ADMIN_KEY, READ_KEY, WRITE_KEY, call, serve, type TestServer } from './helpers.js';
 
 describe('ApiKeyring', () => {
@@ -74,6 +74,22 @@ describe('parseServerArgs', () => {
     expect(workers(['--read-workers', '1'], { SOUK_READ_WORKERS: '2' })).toBe(1);
     expect(() => workers(['--read-workers', 'many'])).toThrow(/0\.\.64 for --read-workers/);
     expect(() => workers(['--read-workers', '65'])).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
+  });
+
+  it('heap growth: 200% by default, a flag or SOUK_HEAP_GROWTH, 0 for V8 own; bad values are ERR_CONFIG', async () => {
+    const growth = (argv: string[], env: Record<string, string> = {}) => {
+      const parsed = parseServerArgs(['--data-dir', 'd', ...argv], env);
+      return parsed.help ? undefined : parsed.options.heapGrowthPercent;
+    };
+    expect(growth([])).toBe(DEFAULT_HEAP_GROWTH_PERCENT);
+    expect(DEFAULT_HEAP_GROWTH_PERCENT).toBe(200);
+    expect(growth(['--heap-growth', '0'])).toBe(0);
+    expect(growth([], { SOUK_HEAP_GROWTH: '150' })).toBe(150);
+    expect(growth(['--heap-growth', '300'], { SOUK_HEAP_GROWTH: '150' })).toBe(300);
+    expect(() => growth(['--heap-growth', 'lots'])).toThrow(/0\.\.1000 for --heap-growth/);
+    expect(() => growth(['--heap-growth', '1001'])).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
+    // Programmatic: checked before anything opens.
+    await expect(startServer({ dataDir: ':memory:', heapGrowthPercent: 2.5, handleSignals: false })).rejects.toMatchObject({ code: 'ERR_CONFIG' });
   });
 });
 
