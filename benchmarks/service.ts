@@ -44,7 +44,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineInfo, table } from './lib/env.mjs';
 import { runLoad, type LoadResult, type RouteSpec } from './lib/http-load.js';
-import { runPaced, type PacedResult } from './lib/paced-load.js';
+import { describeSeconds, runPaced, type PacedResult } from './lib/paced-load.js';
 import { serviceShop, type ServiceShopMeta } from './lib/service-shop.js';
 import { MIX, mixRoutes } from './lib/service-mix.js';
 import { serverNodeFlags, startServer, type ServerHandle } from './lib/server-process.js';
@@ -437,6 +437,7 @@ console.log(
 );
 console.log(`read workers: ${JSON.stringify(readsAfterLoad ?? 'none')}`);
 console.log(`load generator event-loop delay during the paced window: p99 ${paced.generatorLoopDelayMs.p99.toFixed(1)} ms, max ${paced.generatorLoopDelayMs.max.toFixed(1)} ms (its lateness counts in the latencies)`);
+console.log(describeSeconds(paced));
 if (pacedCpu.server && pacedCpu.loadGenerator) {
   const pct = (c: number) => `${(c * 100).toFixed(0)}%`;
   const s = pacedCpu.server;

@@ -54,6 +54,13 @@ export interface PacedResult {
   readonly perRoute: Record<string, PacedRouteResult>;
   /** The load generator's event-loop delay over the run (its lateness is in the latencies too). */
   readonly generatorLoopDelayMs: { readonly p99: number; readonly max: number };
+  /**
+   * Each second of the window (by due time): requests due, their p99 and max latency. Tells a
+   * tail made by a few bad seconds (a pause, a periodic job) from one spread over the run.
+   */
+  /** Wall-clock start of the window (epoch ms), to line `perSecond` up with server logs. */
+  readonly startedAtEpochMs: number;
+  readonly perSecond: readonly { readonly second: number; readonly requests: number; readonly p99: number; readonly max: number }[];
 }
 
 /** Offers the weighted mix at `rate` requests/s for `seconds` and waits for every answer. */
@@ -70,10 +77,12 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
   const times = new Map<string, number[]>(options.routes.map((r) => [r.name, []]));
   const codes = new Map<string, Record<string, number>>(options.routes.map((r) => [r.name, {}]));
   const service: number[] = [];
+  const byDue: number[][] = [];
   const errorMessages = new Set<string>();
   let errors = 0;
   let completed = 0;
   const inFlight = new Set<Promise<void>>();
+  let start = 0;
 
   const send = (due: number): Promise<void> => {
     const route = draw();
@@ -96,6 +105,7 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
             const end = performance.now();
             completed++;
             times.get(route.name)!.push(end - due);
+            (byDue[Math.floor((due - start) / 1000)] ??= []).push(end - due);
             if (written > 0) service.push(end - written);
             const c = codes.get(route.name)!;
             c[res.statusCode ?? 0] = (c[res.statusCode ?? 0] ?? 0) + 1;
@@ -132,7 +142,7 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
   // both count in the latencies (it shares the machine with the server).
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
-  const start = performance.now();
+  start = performance.now();
   const scheduled = Math.round(options.rate * options.seconds);
   const interval = 1000 / options.rate;
   let next = 0;
@@ -181,5 +191,21 @@ export async function runPaced(options: PacedOptions): Promise<PacedResult> {
     errorMessages: [...errorMessages],
     perRoute,
     generatorLoopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+    startedAtEpochMs: performance.timeOrigin + start,
+    perSecond: Array.from(byDue, (list = [], second) => {
+      const s = summarize(list);
+      return { second, requests: list.length, p99: s.p99, max: s.max };
+    }),
   };
+}
+
+/** One line naming the seconds with the worst p99, and how the per-second p99s spread. */
+export function describeSeconds(paced: PacedResult, worst = 5): string {
+  const seconds = paced.perSecond.filter((s) => s.requests > 0);
+  if (seconds.length === 0) return 'per second: no requests';
+  const p99s = seconds.map((s) => s.p99).sort((a, b) => a - b);
+  const median = p99s[Math.floor(p99s.length / 2)]!;
+  const over = seconds.filter((s) => s.p99 >= 20).length;
+  const top = [...seconds].sort((a, b) => b.p99 - a.p99).slice(0, worst).map((s) => `${s.second} s: ${s.p99.toFixed(0)}`).join(', ');
+  return `per second p99: median ${median.toFixed(1)} ms, ${over} of ${seconds.length} seconds at 20 ms or more; worst ${top} ms`;
 }
