@@ -3,7 +3,7 @@
 // with a plain comparator sort over the same counts.
 import { seededRandom } from '@souk/data';
 import { describe, expect, it } from 'vitest';
-import { CatalogState, POPULAR_REFRESH_MS } from '../src/catalog.js';
+import { CatalogState, POPULAR_REFRESH_MS, popularOrder } from '../src/catalog.js';
 import { smallShop } from './helpers.js';
 
 function reference(catalog: CatalogState): string[] {
@@ -31,5 +31,30 @@ describe('CatalogState.popularItems', () => {
     // A new item joins at once (ties by id among the never engaged).
     catalog.upsert([{ ...shop.items[3]!, id: '!first-by-id' }]);
     expect(catalog.popularItems(t0 + POPULAR_REFRESH_MS + 1)).toEqual(reference(catalog));
+  });
+
+  it('keeps counts current after a bulk load and engagements with items it did not know', () => {
+    const shop = smallShop();
+    const catalog = new CatalogState();
+    catalog.upsert(shop.items);
+    catalog.addEngagement('not-an-item');
+    catalog.addEngagement(shop.items[5]!.id);
+    expect(catalog.popularItems(0)).toEqual(reference(catalog));
+    // A bulk load replaces the counts (as the read workers' reset and the engine's load do).
+    for (const [i, it] of shop.items.entries()) catalog.popularity.set(it.id, i % 7);
+    catalog.syncPopularity();
+    expect(catalog.popularItems(1)).toEqual(reference(catalog));
+    catalog.addEngagement(shop.items[0]!.id);
+    expect(catalog.popularItems(2 + POPULAR_REFRESH_MS)).toEqual(reference(catalog));
+  });
+
+  it('popularOrder: the counting sort and the key sort agree with a comparator sort', () => {
+    const random = seededRandom(9);
+    for (const [n, spread, whole] of [[0, 1, true], [1, 5, true], [200, 3, true], [200, 1000, true], [300, 50, false], [50, 1e9, true]] as const) {
+      const ids = Array.from({ length: n }, (_, i) => `id${String(i).padStart(4, '0')}`);
+      const counts = Float64Array.from(ids, () => (whole ? Math.floor(random() ** 2 * spread) : random() * spread));
+      const expected = ids.map((id, r) => ({ id, c: counts[r]! })).sort((a, b) => b.c - a.c || (a.id < b.id ? -1 : 1)).map((x) => x.id);
+      expect(popularOrder({ ids, counts })).toEqual(expected);
+    }
   });
 });
