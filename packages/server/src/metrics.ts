@@ -29,7 +29,7 @@ export class ServerMetrics {
   private readonly observedJobs = new Set<string>();
 
   /** Creates the metrics; `processMetrics` adds Node's default process metrics (CPU, memory, event loop). */
-  constructor(private readonly engine: Engine, processMetrics = true) {
+  constructor(engine: Engine, processMetrics = true) {
     const registers = [this.registry];
     this.requests = new Counter({ name: 'souk_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers });
     this.latency = new Histogram({

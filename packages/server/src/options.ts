@@ -68,7 +68,8 @@ export interface ServerOptions extends AppOptions {
  * collections). With V8's adaptive factor (1.2–1.5× on the benchmark's ~300 MB event-loop heap)
  * a full collection came every ~20 s under load, and its concurrent marking (4 helper threads
  * for ~0.5 s) took the 2-core machine's CPU from the requests: the paced p99 at 1,000 req/s was
- * 63–108 ms against 15–19 ms with 200% (`pnpm bench service-attach`, benchmarks/README.md).
+ * 63–108 ms against 15–19 ms with 200% (two runs each of `pnpm bench service-attach`:
+ * `benchmarks/results/service-attach-2026-11-24-22-{11-11,16-52}.json` and `…-22-{15-32,21-02}.json`).
  * The price is memory: up to ~3× the live heap per thread.
  */
 export const DEFAULT_HEAP_GROWTH_PERCENT = 200;
