@@ -21,7 +21,7 @@ import type { RouteSpec } from './lib/http-load.js';
 import { describeSeconds, runPaced, type PacedResult } from './lib/paced-load.js';
 import { MIX, mixRoutes } from './lib/service-mix.js';
 import { serviceShop } from './lib/service-shop.js';
-import { value } from './lib/args.js';
+import { positive as positiveFlag, value } from './lib/args.js';
 import { processCpu, threadTicks } from './lib/thread-cpu.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,14 +33,7 @@ if (url === undefined || !/^https?:\/\//.test(url)) {
   log(usage);
   process.exit(2);
 }
-const positive = (name: string, fallback: number) => {
-  const v = Number(value(name) ?? fallback);
-  if (!(v > 0) || !Number.isFinite(v)) {
-    log(`${name}: expected a positive number\n${usage}`);
-    process.exit(2);
-  }
-  return v;
-};
+const positive = (flag: string, fallback: number) => positiveFlag(flag, fallback, usage);
 const rate = positive('--rate', 1000);
 const seconds = positive('--seconds', 20);
 /** Warm-up at the same rate before the timed window (a server that just started needs more: JIT, first full GC). */

@@ -53,7 +53,7 @@ import { serverNodeFlags, startServer, type ServerHandle } from './lib/server-pr
 import { killTest } from './lib/kill-test.js';
 import { processCpu, threadTicks } from './lib/thread-cpu.js';
 import { summarizeCpuProfile, type ProfileSummary } from './lib/cpuprofile.js';
-import { has, value } from './lib/args.js';
+import { has, positive, value } from './lib/args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = dirname(here);
@@ -145,17 +145,17 @@ const params = {
   seed: 2026,
 };
 const options = {
-  connections: Number(value('--connections') ?? (quick ? 8 : 16)),
+  connections: positive('--connections', quick ? 8 : 16),
   warmupSeconds: quick ? 2 : 5,
   baselineSeconds: quick ? 3 : 10,
-  mixedSeconds: Number(value('--seconds') ?? (quick ? 5 : 20)),
-  rate: Number(value('--rate') ?? 1000),
+  mixedSeconds: positive('--seconds', quick ? 5 : 20),
+  rate: positive('--rate', 1000),
   // The target is judged on sustained load: a paced window of 60 s (60,000 requests at the
   // target rate) after 15 s at that rate, as in service-attach. With 3 s after the closed-loop
   // phases (which saturate the server) the window measured the recovery from overload too, and
   // 20 s made one hiccup of 1–2 s enough to move the p99.
-  pacedSeconds: Number(value('--paced-seconds') ?? (quick ? 5 : 60)),
-  pacedWarmupSeconds: Number(value('--paced-warmup') ?? (quick ? 3 : 15)),
+  pacedSeconds: positive('--paced-seconds', quick ? 5 : 60),
+  pacedWarmupSeconds: positive('--paced-warmup', quick ? 3 : 15),
   readWorkers: value('--read-workers') === undefined ? 'server default' : Number(value('--read-workers')),
   routeSeconds: quick ? 2 : 8,
   killRounds: Number(value('--kill-rounds') ?? (quick ? 1 : 3)),

@@ -10,3 +10,16 @@ export const value = (flag: string): string | undefined => {
   const i = argv.indexOf(flag);
   return i >= 0 ? argv[i + 1] : undefined;
 };
+
+/**
+ * The number after `--flag` (else `fallback`); anything but a positive finite number prints what
+ * was expected (and `usage`, if given) to stderr and exits with 2.
+ */
+export const positive = (flag: string, fallback: number, usage = ''): number => {
+  const v = Number(value(flag) ?? fallback);
+  if (!(v > 0) || !Number.isFinite(v)) {
+    process.stderr.write(`${flag}: expected a positive number but received ${JSON.stringify(value(flag))}\n${usage}${usage ? '\n' : ''}`);
+    process.exit(2);
+  }
+  return v;
+};

@@ -57,8 +57,9 @@ export interface ServerOptions extends AppOptions {
   /**
    * Old-generation headroom, in percent: after each full garbage collection V8 lets the heap grow
    * to (1 + p/100) × the live size before the next one (V8's `--heap-growing-percent`, set for
-   * the whole process, read workers included, before the engine opens). Undefined or 0: V8's own
-   * adaptive factor. `souk-server` and `souk serve` use {@link DEFAULT_HEAP_GROWTH_PERCENT}.
+   * the whole process, read workers included, before the engine opens). 0: V8's own adaptive
+   * factor (restored, should an earlier server in the process have set one); undefined: left as
+   * it is. `souk-server` and `souk serve` use {@link DEFAULT_HEAP_GROWTH_PERCENT}.
    */
   readonly heapGrowthPercent?: number;
 }

@@ -39,7 +39,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const growth = options.heapGrowthPercent;
   if (growth !== undefined && (!Number.isInteger(growth) || growth < 0 || growth > 1000)) throw new ServerError('ERR_CONFIG', `Expected an integer in 0..1000 for heapGrowthPercent but received ${growth}`);
   // Before the engine opens: its loading collections and the read workers' heaps then use it too.
-  if (growth) setFlagsFromString(`--heap-growing-percent=${growth}`);
+  // 0 is set as well: the flag is process-wide, and 0 (V8's default) restores the adaptive factor.
+  if (growth !== undefined) setFlagsFromString(`--heap-growing-percent=${growth}`);
   const pseudonymized = options.pseudonymized ?? options.pseudonymizeSecret !== undefined;
   const logger = options.logger ?? createLogger({ ...options, pseudonymized });
   const engine = await Engine.open({
