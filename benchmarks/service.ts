@@ -499,7 +499,7 @@ writeFileSync(
       options: { quick, ...options, params, serverLogLevel: serverLogLevel ?? 'server default (info)' },
       dataset: { dir: shop.dir, cached: shop.cached, generateSeconds: shop.meta.generateSeconds, counts: shop.meta.counts },
       build,
-      server: { bin: serverBin ?? 'packages/server/bin/souk-server.mjs', startSeconds: serverStartSeconds, memory: { atStart: memoryAtStart, beforeMixed: memoryBeforeMixed, afterMixed: memoryAfterMixed, atEndOfLoad: memoryAtEnd }, gracefulStop: durability.stop },
+      server: { bin: serverBin ?? 'packages/server/bin/souk-server.mjs', nodeFlags: serverNodeFlags(), startSeconds: serverStartSeconds, memory: { atStart: memoryAtStart, beforeMixed: memoryBeforeMixed, afterMixed: memoryAfterMixed, atEndOfLoad: memoryAtEnd }, gracefulStop: durability.stop },
       validation,
       summary,
       load: { baseline, mixed: mixedResult, alone: perRouteAlone, paced, pacedCpu },

@@ -74,13 +74,16 @@ export function processMemory(pid: number): { rssMiB: number; peakRssMiB: number
 }
 
 /**
- * Node flags the server runs with: young-generation semi-spaces of 64 MiB instead of V8's 16. A
- * request allocates short-lived feature rows, candidates and JSON; with the default size the
- * scavenger took 11 % of the server's time in the mixed load's profile, with this flag 4 %, and the
- * profiled run served 781 req/s instead of 651 (same machine, same data). This is the setting the
- * server README recommends for production.
+ * Node flags the server runs with, the settings the server README recommends for production:
+ * - `--max-semi-space-size=64`: young-generation semi-spaces of 64 MiB instead of V8's 16. A
+ *   request allocates short-lived feature rows, candidates and JSON; with the default size the
+ *   scavenger took 11 % of the server's time in the mixed load's profile, with this flag 4 %, and
+ *   the profiled run served 781 req/s instead of 651 (same machine, same data).
+ * - `--no-memory-reducer`: no watchdog full collection of the event loop's heap 100 s after its
+ *   last one (the server turns the reducer off for its worker threads itself; see
+ *   `ServerOptions.memoryReducer`).
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', '--no-memory-reducer'];
 
 /**
  * The server's Node flags: {@link SERVER_NODE_FLAGS}, or `SOUK_BENCH_SERVER_NODE_FLAGS` instead

@@ -22,17 +22,18 @@ export interface UserVector {
 
 const NONE: UserVector = { modelIndex: -1, vector: undefined, source: undefined };
 
-/** The items of a profile's fold-in (item → summed event weight). */
-export function profileItems(profile: UserProfile): Map<string, number> {
-  return new Map(profile.latentEntries());
-}
-
 /** Users whose items and vectors are cached (least recently used dropped first). */
 export const USER_CACHE_SIZE = 20_000;
 
-/** Caches users' engaged items and vectors (for one live model), for the {@link USER_CACHE_SIZE} users asked for most recently. */
+/**
+ * Caches users' seen items and vectors (for one live model), for the {@link USER_CACHE_SIZE} users
+ * asked for most recently. An entry holds only what requests send on (the ids, the vector): under
+ * load most asks for a user are misses that replace an entry, and what an entry holds is what the
+ * event loop's old generation collects later (an entry that also kept the item → weight map
+ * doubled the event loop's promotion rate from this cache; see `pnpm bench service`).
+ */
 export class UserVectors {
-  private readonly cache = new Map<string, { items?: Map<string, number>; seen?: string[]; vector?: UserVector }>();
+  private readonly cache = new Map<string, { seen?: string[]; vector?: UserVector }>();
   private model: LiveModel | undefined;
 
   constructor(private readonly capacity = USER_CACHE_SIZE) {}
@@ -65,19 +66,11 @@ export class UserVectors {
     return e;
   }
 
-  /** The items a user engaged with (item → summed event weight), empty without a profile. */
-  items(user: string, profile: UserProfile | undefined): ReadonlyMap<string, number> {
-    if (!profile) return new Map();
-    const e = this.entry(user);
-    e.items ??= profileItems(profile);
-    return e.items;
-  }
-
   /** The ids of the items a user engaged with (empty without a profile). */
   seen(user: string, profile: UserProfile | undefined): string[] {
     if (!profile) return [];
     const e = this.entry(user);
-    e.seen ??= [...this.items(user, profile).keys()];
+    e.seen ??= profile.latentEntries().map((entry) => entry[0]);
     return e.seen;
   }
 
@@ -92,18 +85,19 @@ export class UserVectors {
       this.model = live;
     }
     // Users without a profile are not cached: any id may be asked for, and the answer is cheap.
-    if (!profile) return computeVector(live, user, new Map(), false, erasedAt);
+    if (!profile) return computeVector(live, user, [], false, erasedAt);
     const e = this.entry(user);
-    e.vector ??= computeVector(live, user, this.items(user, profile), true, erasedAt);
+    e.vector ??= computeVector(live, user, profile.latentEntries(), true, erasedAt);
     return e.vector;
   }
 }
 
-function computeVector(live: LiveModel, user: string, engaged: ReadonlyMap<string, number>, hasProfile: boolean, erasedAt: number | undefined): UserVector {
+/** `engaged`: the profile's items with their summed event weights. */
+function computeVector(live: LiveModel, user: string, engaged: ReadonlyArray<readonly [string, number]>, hasProfile: boolean, erasedAt: number | undefined): UserVector {
   const m = live.recommender;
   const { users, items } = m.idIndices();
   const idx = erasedAt !== undefined && erasedAt >= (live.dataAt ?? live.trainedAt) ? -1 : users.find(user);
-  const known = [...engaged].filter(([id]) => items.find(id) >= 0);
+  const known = engaged.filter(([id]) => items.find(id) >= 0);
   const foldIn = () => (m instanceof ALS && known.length > 0 ? m.recalculateUser({ items: known.map((e) => e[0]), values: known.map((e) => e[1]) }) : undefined);
   if (idx >= 0) {
     if (!(m instanceof FactorModel)) return { modelIndex: idx, vector: undefined, source: 'model' };
@@ -117,7 +111,7 @@ function computeVector(live: LiveModel, user: string, engaged: ReadonlyMap<strin
 }
 
 /** Whether the user's training row has exactly the items of the profile. */
-function sameItems(m: FactorModel, idx: number, known: ReadonlyArray<[string, number]>): boolean {
+function sameItems(m: FactorModel, idx: number, known: ReadonlyArray<readonly [string, number]>): boolean {
   const t = m.trainingMatrix;
   const a = t.indptr[idx]!;
   const b = t.indptr[idx + 1]!;

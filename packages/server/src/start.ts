@@ -38,9 +38,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServerError('ERR_CONFIG', `Expected a port in 0..65535 for port but received ${port}`);
   const growth = options.heapGrowthPercent;
   if (growth !== undefined && (!Number.isInteger(growth) || growth < 0 || growth > 1000)) throw new ServerError('ERR_CONFIG', `Expected an integer in 0..1000 for heapGrowthPercent but received ${growth}`);
+  if (options.memoryReducer !== undefined && typeof options.memoryReducer !== 'boolean') throw new ServerError('ERR_CONFIG', `Expected true or false for memoryReducer but received ${JSON.stringify(options.memoryReducer)}`);
   // Before the engine opens: its loading collections and the read workers' heaps then use it too.
   // 0 is set as well: the flag is process-wide, and 0 (V8's default) restores the adaptive factor.
   if (growth !== undefined) setFlagsFromString(`--heap-growing-percent=${growth}`);
+  // Isolates created from here on (the read workers, the append thread) read it at their start.
+  if (options.memoryReducer !== undefined) setFlagsFromString(options.memoryReducer ? '--memory-reducer' : '--no-memory-reducer');
   const pseudonymized = options.pseudonymized ?? options.pseudonymizeSecret !== undefined;
   const logger = options.logger ?? createLogger({ ...options, pseudonymized });
   const engine = await Engine.open({

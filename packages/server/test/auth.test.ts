@@ -91,6 +91,20 @@ describe('parseServerArgs', () => {
     // Programmatic: checked before anything opens.
     await expect(startServer({ dataDir: ':memory:', heapGrowthPercent: 2.5, handleSignals: false })).rejects.toMatchObject({ code: 'ERR_CONFIG' });
   });
+
+  it('memory reducer: off by default, on or off by flag or SOUK_MEMORY_REDUCER; anything else is ERR_CONFIG', async () => {
+    const reducer = (argv: string[], env: Record<string, string> = {}) => {
+      const parsed = parseServerArgs(['--data-dir', 'd', ...argv], env);
+      return parsed.help ? undefined : parsed.options.memoryReducer;
+    };
+    expect(reducer([])).toBe(false);
+    expect(reducer(['--memory-reducer', 'on'])).toBe(true);
+    expect(reducer([], { SOUK_MEMORY_REDUCER: 'on' })).toBe(true);
+    expect(reducer(['--memory-reducer', 'off'], { SOUK_MEMORY_REDUCER: 'on' })).toBe(false);
+    expect(() => reducer(['--memory-reducer', 'yes'])).toThrow(/on or off for --memory-reducer/);
+    expect(() => reducer([], { SOUK_MEMORY_REDUCER: '1' })).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
+    await expect(startServer({ dataDir: ':memory:', memoryReducer: 'no' as unknown as boolean, handleSignals: false })).rejects.toMatchObject({ code: 'ERR_CONFIG' });
+  });
 });
 
 describe('over HTTP', () => {
