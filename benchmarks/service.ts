@@ -53,7 +53,7 @@ import { serverNodeFlags, startServer, type ServerHandle } from './lib/server-pr
 import { killTest } from './lib/kill-test.js';
 import { processCpu, threadTicks } from './lib/thread-cpu.js';
 import { summarizeCpuProfile, type ProfileSummary } from './lib/cpuprofile.js';
-import { has, positive, value } from './lib/args.js';
+import { count, has, positive, value } from './lib/args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = dirname(here);
@@ -156,9 +156,9 @@ const options = {
   // 20 s made one hiccup of 1–2 s enough to move the p99.
   pacedSeconds: positive('--paced-seconds', quick ? 5 : 60),
   pacedWarmupSeconds: positive('--paced-warmup', quick ? 3 : 15),
-  readWorkers: value('--read-workers') === undefined ? 'server default' : Number(value('--read-workers')),
+  readWorkers: value('--read-workers') === undefined ? 'server default' : count('--read-workers', 0),
   routeSeconds: quick ? 2 : 8,
-  killRounds: Number(value('--kill-rounds') ?? (quick ? 1 : 3)),
+  killRounds: count('--kill-rounds', quick ? 1 : 3),
   killAfterAcks: quick ? [100] : [300, 400, 500],
   killClients: 8,
   profile: has('--profile'),

@@ -54,12 +54,12 @@ export interface PacedResult {
   readonly perRoute: Record<string, PacedRouteResult>;
   /** The load generator's event-loop delay over the run (its lateness is in the latencies too). */
   readonly generatorLoopDelayMs: { readonly p99: number; readonly max: number };
+  /** Wall-clock start of the window (epoch ms), to line `perSecond` up with server logs. */
+  readonly startedAtEpochMs: number;
   /**
    * Each second of the window (by due time): requests due, their p99 and max latency. Tells a
    * tail made by a few bad seconds (a pause, a periodic job) from one spread over the run.
    */
-  /** Wall-clock start of the window (epoch ms), to line `perSecond` up with server logs. */
-  readonly startedAtEpochMs: number;
   readonly perSecond: readonly { readonly second: number; readonly requests: number; readonly p99: number; readonly max: number }[];
 }
 

@@ -88,7 +88,12 @@ export class UserVectors {
     // Users without a profile are not cached: any id may be asked for, and the answer is cheap.
     if (!profile) return computeVector(live, user, [], false, erasedAt);
     const e = this.entry(user);
-    e.vector ??= computeVector(live, user, profile.latentEntries(), true, erasedAt);
+    if (!e.vector) {
+      // One walk of the profile fills both: a recommendation asks for the seen ids next.
+      const engaged = profile.latentEntries();
+      e.seen ??= engaged.map((entry) => entry[0]);
+      e.vector = computeVector(live, user, engaged, true, erasedAt);
+    }
     return e.vector;
   }
 }

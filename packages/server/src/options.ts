@@ -67,14 +67,16 @@ export interface ServerOptions extends AppOptions {
    * retraining): false turns it off (`--no-memory-reducer`, set for the whole process before the
    * engine opens), true back on, undefined leaves it. The event loop's isolate exists already:
    * only the Node flag `--no-memory-reducer` turns its reducer off. `souk-server` and `souk serve`
-   * turn it off unless asked (see {@link DEFAULT_HEAP_GROWTH_PERCENT} and the server README).
+   * turn it off unless asked (see the server README).
    *
    * Why off for a server under load: besides giving memory back when a thread goes idle, the
    * reducer's watchdog runs a full collection 100 s after the last one whatever the allocation
    * rate, and read workers loaded together reach it together: in a traced `pnpm bench service`
    * run both read workers collected their ~330 MiB heaps in the same second of the paced window,
    * which was the run's worst (368 ms p99 that second). Without it a worker's next full
-   * collection comes when its heap reaches the growth limit, minutes later at the benchmark's load.
+   * collection comes when its heap reaches the growth limit (every 35–40 s for the busier worker
+   * under the benchmark's saturating closed-loop phases; none came in the 60 s paced window of
+   * `benchmarks/results/service-2026-11-25-01-13-48.json`).
    */
   readonly memoryReducer?: boolean;
 }
