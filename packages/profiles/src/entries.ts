@@ -11,6 +11,32 @@
  */
 import { decayFactor, type ContributingEvent } from './decay.js';
 
+/**
+ * Typed arrays for profile storage. Above V8's on-heap limit (64 bytes) they live on a
+ * `SharedArrayBuffer` that is never shared with another thread: V8 leaves shared backing stores
+ * out of an isolate's external-memory count (`BackingStore::PerIsolateAccountingLength` returns 0
+ * for them, src/objects/backing-store.h).
+ *
+ * Why: V8 starts a full collection of the whole heap whenever that count grows 64 MiB past its
+ * level at the last one, however little the heap itself grew. Profiles grow with every new
+ * (user, key) pair, and a table that outgrows its arrays leaves the old ones for the collector:
+ * about 0.8 MB/s together under the service benchmark's event rate. So the event loop marked its
+ * ~270 MB heap every 80–90 s (`--trace-incremental-marking`: "external memory pressure"), and each
+ * such collection made a second of the paced load with latencies in the hundreds of ms. Without
+ * the count the event loop collects when its heap has grown by the configured factor (the
+ * server's `--heap-growth`). The memory is freed as before when an array is collected; outgrown
+ * arrays wait for the next full collection instead of hastening it.
+ */
+const ON_HEAP_BYTES = 64;
+
+function int32s(n: number): Int32Array {
+  return n * 4 <= ON_HEAP_BYTES ? new Int32Array(n) : new Int32Array(new SharedArrayBuffer(n * 4));
+}
+
+function float64s(n: number): Float64Array {
+  return n * 8 <= ON_HEAP_BYTES ? new Float64Array(n) : new Float64Array(new SharedArrayBuffer(n * 8));
+}
+
 /** Dense ids for strings (keys, item ids, event types), grow-only; shared by a store's profiles. */
 export class Interner {
   private readonly ids = new Map<string, number>();
@@ -69,8 +95,8 @@ export class EntryTable {
   ) {
     this.accWidth = 1 + halfLives;
     this.topWidth = 1 + limit * EV_WIDTH;
-    this.meta = new Int32Array(capacity * 3);
-    this.acc = new Float64Array(capacity * this.accWidth);
+    this.meta = int32s(capacity * 3);
+    this.acc = float64s(capacity * this.accWidth);
   }
 
   /** Number of records. */
@@ -103,10 +129,10 @@ export class EntryTable {
   /** A new, empty record (reference time −Infinity); `remembers`: with room for remembered events. */
   create(family: number, key: number, remembers: boolean): number {
     if (this.n * 3 === this.meta.length) {
-      const meta = new Int32Array(this.meta.length * 2);
+      const meta = int32s(this.meta.length * 2);
       meta.set(this.meta);
       this.meta = meta;
-      const acc = new Float64Array(this.acc.length * 2);
+      const acc = float64s(this.acc.length * 2);
       acc.set(this.acc);
       this.acc = acc;
     }
@@ -114,7 +140,7 @@ export class EntryTable {
     let slot = -1;
     if (remembers && this.limit > 0) {
       if (!this.top || this.slots * this.topWidth === this.top.length) {
-        const top = new Float64Array(Math.max(4, this.slots * 2) * this.topWidth);
+        const top = float64s(Math.max(4, this.slots * 2) * this.topWidth);
         if (this.top) top.set(this.top);
         this.top = top;
       }
@@ -233,8 +259,8 @@ export class WeightList {
   private n = 0;
 
   constructor(capacity = 8) {
-    this.ids = new Int32Array(capacity);
-    this.weights = new Float64Array(capacity);
+    this.ids = int32s(capacity);
+    this.weights = float64s(capacity);
   }
 
   /** Number of items. */
@@ -256,10 +282,10 @@ export class WeightList {
       }
     }
     if (this.n === ids.length) {
-      const grown = new Int32Array(ids.length * 2);
+      const grown = int32s(ids.length * 2);
       grown.set(ids);
       this.ids = grown;
-      const weights = new Float64Array(ids.length * 2);
+      const weights = float64s(ids.length * 2);
       weights.set(this.weights);
       this.weights = weights;
     }

@@ -86,3 +86,33 @@ describe('WeightList == Map<string, number>', () => {
     expect(WeightList.of(pairs, strings).entries(strings)).toEqual([...new Map(pairs)]);
   });
 });
+
+describe('profile storage and V8 external memory', () => {
+  // A full collection of the whole heap starts whenever V8's external-memory count grows 64 MiB
+  // past its last level; profile growth must not feed that count (see entries.ts).
+  it('growing tables and weight lists leave the isolate external-memory count alone', async () => {
+    const { getHeapStatistics } = await import('node:v8');
+    const before = getHeapStatistics().external_memory;
+    const tables: EntryTable[] = [];
+    const lists: WeightList[] = [];
+    for (let p = 0; p < 20; p++) {
+      const table = new EntryTable(2, 5, 4);
+      const list = new WeightList(4);
+      for (let k = 0; k < 20_000; k++) {
+        const r = table.create(k % 7, k, true);
+        table.add(r, [1000, 2000], k % 2, 1 + (k % 3), 1000 + k);
+        table.remember(r, k, 0, 1000 + k, 1, 0, [1000, 2000]);
+        list.add(k, 1);
+      }
+      tables.push(table);
+      lists.push(list);
+    }
+    const grown = getHeapStatistics().external_memory - before;
+    // 20 tables of 20,000 records hold about 20 × 20,000 × (12 + 24 + 248) bytes ≈ 114 MB, and the
+    // lists another 4.8 MB; counted, they would add at least that.
+    expect(grown).toBeLessThan(8 * 2 ** 20);
+    expect(tables[19]!.size).toBe(20_000);
+    expect(lists[19]!.size).toBe(20_000);
+    expect(tables[19]!.value(19_999, [1000, 2000], 1000 + 19_999)).toBe(1 + (19_999 % 3));
+  });
+});
