@@ -28,7 +28,7 @@ export const SERVER_USAGE = `Usage: souk-server --data-dir <dir> [options]
                                 the catalog state (default auto: one per core, at most 4, none on one
                                 core; 0: all on the event loop; or SOUK_READ_WORKERS)
   --heap-growth <percent>       old-generation headroom between full garbage collections (default
-                                200: the heap may reach 3x its live size; 0: V8's adaptive factor;
+                                300: the heap may reach 4x its live size; 0: V8's adaptive factor;
                                 or SOUK_HEAP_GROWTH). Fewer full collections, fewer latency spikes
   --memory-reducer <on|off>     V8's memory reducer in the worker threads (default off: its watchdog
                                 runs a full collection 100 s after the last one, in every read worker

@@ -82,15 +82,20 @@ export interface ServerOptions extends AppOptions {
 }
 
 /**
- * The servers' default heap headroom: 200% (the heap may reach 3× its live size between full
+ * The servers' default heap headroom: 300% (the heap may reach 4× its live size between full
  * collections). With V8's adaptive factor (1.2–1.5× on the benchmark's ~300 MB event-loop heap)
  * a full collection came every ~20 s under load, and its concurrent marking (4 helper threads
  * for ~0.5 s) took the 2-core machine's CPU from the requests: the paced p99 at 1,000 req/s was
  * 63–108 ms against 15–19 ms with 200% (two runs each of `pnpm bench service-attach`:
  * `benchmarks/results/service-attach-2026-11-24-22-{11-11,16-52}.json` and `…-22-{15-32,21-02}.json`).
- * The price is memory: up to ~3× the live heap per thread.
+ * 300% rather than 200%: once profiles stopped counting as external memory (profiles' entries.ts),
+ * heap growth alone starts the event loop's full collections, and the saturating phases of
+ * `pnpm bench service` promote ~350 MB into its old generation (7–9 MB/s at 1,500–2,300 req/s):
+ * at 200% that left the paced window starting within ~80 MB of the limit, and a collection fell
+ * in its first seconds in both runs (`service-2026-11-25-03-16-02.json`, `…-03-22-45.json`:
+ * p99 92.8 and 39.4 ms). The price is memory: up to ~4× the live heap per thread.
  */
-export const DEFAULT_HEAP_GROWTH_PERCENT = 200;
+export const DEFAULT_HEAP_GROWTH_PERCENT = 300;
 
 /** Default body limit: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;

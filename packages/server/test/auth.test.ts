@@ -76,13 +76,13 @@ describe('parseServerArgs', () => {
     expect(() => workers(['--read-workers', '65'])).toThrow(expect.objectContaining({ code: 'ERR_CONFIG' }));
   });
 
-  it('heap growth: 200% by default, a flag or SOUK_HEAP_GROWTH, 0 for V8 own; bad values are ERR_CONFIG', async () => {
+  it('heap growth: 300% by default, a flag or SOUK_HEAP_GROWTH, 0 for V8 own; bad values are ERR_CONFIG', async () => {
     const growth = (argv: string[], env: Record<string, string> = {}) => {
       const parsed = parseServerArgs(['--data-dir', 'd', ...argv], env);
       return parsed.help ? undefined : parsed.options.heapGrowthPercent;
     };
     expect(growth([])).toBe(DEFAULT_HEAP_GROWTH_PERCENT);
-    expect(DEFAULT_HEAP_GROWTH_PERCENT).toBe(200);
+    expect(DEFAULT_HEAP_GROWTH_PERCENT).toBe(300);
     expect(growth(['--heap-growth', '0'])).toBe(0);
     expect(growth([], { SOUK_HEAP_GROWTH: '150' })).toBe(150);
     expect(growth(['--heap-growth', '300'], { SOUK_HEAP_GROWTH: '150' })).toBe(300);
